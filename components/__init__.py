@@ -1,0 +1,1 @@
+"""Reusable ComponentResources of the HSE Digital platform, one per module."""

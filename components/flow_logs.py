@@ -1,0 +1,90 @@
+"""VPC flow logs: every accepted and rejected flow of the VPC, kept in CloudWatch Logs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class FlowLogsArgs:
+    """Inputs of `FlowLogs`."""
+
+    vpc_id: pulumi.Input[str]
+    """The VPC whose traffic is logged."""
+    account_id: str
+    """The account the log delivery role trusts (confused-deputy guard)."""
+    retention_days: int
+    """How long CloudWatch keeps the flow log records."""
+
+
+def _assume_role_policy(account_id: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }],
+    })
+
+
+def _delivery_policy(log_group_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
+                       "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }],
+    })
+
+
+class FlowLogs(pulumi.ComponentResource):
+    """A log group, the role VPC Flow Logs delivers with, and the flow log itself."""
+
+    log_group_name: pulumi.Output[str]
+    flow_log_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FlowLogsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("hse:network:FlowLogs", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-group",
+            name=f"/hse/{name}",
+            retention_in_days=args.retention_days,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=f"{name}-delivery",
+            assume_role_policy=_assume_role_policy(args.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-delivery",
+            role=role.id,
+            policy=group.arn.apply(_delivery_policy),
+            opts=child,
+        )
+        flow_log = aws.ec2.FlowLog(
+            f"{name}-vpc",
+            vpc_id=args.vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{name}-vpc"},
+            opts=child,
+        )
+
+        self.log_group_name = group.name
+        self.flow_log_id = flow_log.id
+        self.register_outputs({"logGroupName": self.log_group_name, "flowLogId": self.flow_log_id})

@@ -1,0 +1,1 @@
+"""The HSE Digital multi-region platform program and its operator tools."""

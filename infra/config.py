@@ -1,0 +1,328 @@
+"""The validated configuration of one stack.
+
+Each stack file holds flat `hse:<key>` values (Pulumi.yaml documents every key). They
+are grouped here into one pydantic model per tier, so a new tier adds a section model
+and its keys without touching the others. Validation runs before the program declares
+any resource and reports every problem at once, each naming the stack file, the key and
+what would be valid. Besides the stack's own values, the whole topology is checked:
+one primary, a unique deploy order, peers that deploy earlier and VPC networks that do
+not overlap, across all stack files of the project.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Optional
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from infra import topology
+from infra.stackfiles import Project, StackFile, StackFileError
+
+NAMESPACE = "hse"
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value: which file, which key, what is wrong and what would be valid."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration. Raised before any resource is declared."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        # Filled in by the offline engine: what the program had declared when it stopped.
+        self.declared: list[str] = []
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid stack configuration ({len(problems)} problem(s)):\n{lines}")
+
+
+class _Section(BaseModel):
+    """A group of flat `hse:` keys; field aliases are the key names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class NetworkConfig(_Section):
+    """The regional VPC."""
+
+    vpc_cidr: str = Field(alias="vpcCidr",
+                          description="IPv4 CIDR of the region's VPC, a private /16 to /20; unique across stacks.")
+    availability_zones: list[str] = Field(alias="availabilityZones",
+                                          description="The three availability zones of the region the VPC spans.")
+    nat_gateway_count: Optional[int] = Field(None, alias="natGatewayCount",
+                                             description="NAT gateways, 1 up to one per AZ (default: one per AZ).")
+    flow_log_retention_days: int = Field(365, alias="flowLogRetentionDays",
+                                         description="Retention of the VPC flow log group, in days (a CloudWatch Logs period).")
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr)
+
+    @property
+    def nat_gateways(self) -> int:
+        return self.nat_gateway_count if self.nat_gateway_count is not None else len(self.availability_zones)
+
+
+class AppConfig(_Section):
+    """The application tier."""
+
+    instance_count: int = Field(alias="appInstanceCount",
+                                description="Application instances the region runs (the spec: 5 in the primary, 3 in each secondary).")
+    port: int = Field(8080, alias="appPort",
+                      description="TCP port the application listens on behind the regional load balancer.")
+
+
+class StackConfig(_Section):
+    """Everything one stack deploys from. Sections are one model per tier."""
+
+    SECTIONS: ClassVar[dict[str, type[_Section]]] = {"network": NetworkConfig, "app": AppConfig}
+
+    stack: str = Field(exclude=True)
+    file: str = Field(exclude=True)
+    role: Literal["primary", "secondary"] = Field(
+        alias="role", description="primary (read-write database, global resources) or secondary (read replica).")
+    aws_region: str = Field(alias="awsRegion", description="The AWS region the stack deploys to, e.g. us-east-1.")
+    environment: str = Field("production", alias="environment", pattern=r"^[a-z][a-z0-9-]{1,30}$",
+                             description="Environment name used in tags, e.g. production or staging.")
+    cost_center: str = Field("hse-platform", alias="costCenter", min_length=1,
+                             description="Cost center written to every resource's cost-center tag.")
+    deploy_order: int = Field(alias="deployOrder", ge=0,
+                              description="Position in the rolling deploy order; the primary is first (0).")
+    peers: list[str] = Field(default_factory=list, alias="peers",
+                             description="Stacks, deployed earlier, whose VPCs this stack peers with.")
+    network: NetworkConfig
+    app: AppConfig
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role == "primary"
+
+    @property
+    def region(self) -> topology.AwsRegion:
+        return topology.region(self.aws_region)
+
+    @classmethod
+    def keys(cls) -> dict[str, tuple[Optional[str], str, Any]]:
+        """Every flat key: `hse:<alias>` -> (section or None, field name, field info)."""
+        out: dict[str, tuple[Optional[str], str, Any]] = {}
+        for name, info in cls.model_fields.items():
+            if name in cls.SECTIONS or info.exclude:
+                continue
+            out[f"{NAMESPACE}:{info.alias}"] = (None, name, info)
+        for section, model in cls.SECTIONS.items():
+            for name, info in model.model_fields.items():
+                out[f"{NAMESPACE}:{info.alias}"] = (section, name, info)
+        return out
+
+
+def _decode(value: str) -> Any:
+    text = value.strip()
+    if text.startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _valid_hint(info: Any) -> str:
+    return f"expected {info.description[0].lower()}{info.description[1:]}" if info.description else ""
+
+
+def parse_stack(stack_file: StackFile) -> tuple[Optional[StackConfig], list[Problem]]:
+    """Validate one stack's own values (not yet against the other stacks)."""
+    file = stack_file.file_name
+    keys = StackConfig.keys()
+    top: dict[str, Any] = {"stack": stack_file.stack, "file": file}
+    sections: dict[str, dict[str, Any]] = {s: {} for s in StackConfig.SECTIONS}
+    problems: list[Problem] = []
+    for key, raw in sorted(stack_file.config.items()):
+        if not key.startswith(f"{NAMESPACE}:"):
+            continue  # provider and pulumi: keys belong to their own owners
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f"did you mean {close[0]}?" if close else "valid keys are listed in Pulumi.yaml"
+            problems.append(Problem(file, key, f"unknown key; {hint}"))
+            continue
+        section, _, info = keys[key]
+        target = top if section is None else sections[section]
+        target[info.alias] = _decode(raw)
+    try:
+        config = StackConfig.model_validate({**top, **sections})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = [str(p) for p in error["loc"]]
+            key, info = _key_of(loc)
+            if error["type"] == "missing":
+                message = f"is required; {_valid_hint(info)}" if info else "is required"
+            else:
+                got = error.get("input")
+                message = f"{error['msg']} (got {got!r}); {_valid_hint(info)}" if info else error["msg"]
+            problems.append(Problem(file, key, message))
+        return None, problems
+    problems.extend(_check_values(config))
+    return (config if not problems else None), problems
+
+
+def _key_of(loc: list[str]) -> tuple[str, Any]:
+    """Map a pydantic error location back to the flat key and its field."""
+    keys = StackConfig.keys()
+    for part in loc:
+        key = f"{NAMESPACE}:{part}"
+        if key in keys:
+            return key, keys[key][2]
+    if loc and loc[0] in StackConfig.SECTIONS and len(loc) == 1:
+        return f"{NAMESPACE}:<{loc[0]}>", None
+    return f"{NAMESPACE}:{'.'.join(loc)}", None
+
+
+def _check_values(cfg: StackConfig) -> list[Problem]:
+    """Checks that need more than one field or the region table."""
+    f = cfg.file
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(f, f"{NAMESPACE}:{key}", message))
+
+    region = topology.REGIONS.get(cfg.aws_region)
+    if region is None:
+        close = difflib.get_close_matches(cfg.aws_region, topology.REGIONS, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        bad("awsRegion", f"{cfg.aws_region!r} is not an AWS region{hint}; "
+                         f"valid: {', '.join(sorted(topology.REGIONS))}")
+
+    net = cfg.network
+    try:
+        network = ipaddress.IPv4Network(net.vpc_cidr, strict=True)
+    except ValueError as exc:
+        bad("vpcCidr", f"{net.vpc_cidr!r} is not a valid IPv4 network ({exc}); "
+                       "expected a private network with host bits zero, /16 to /20, e.g. 10.0.0.0/16")
+    else:
+        if not (16 <= network.prefixlen <= 20):
+            bad("vpcCidr", f"{net.vpc_cidr} is a /{network.prefixlen}; AWS VPCs here must be /16 to /20")
+        elif not network.is_private or network.subnet_of(ipaddress.IPv4Network("100.64.0.0/10")):
+            bad("vpcCidr", f"{net.vpc_cidr} is not in a private range; use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+
+    zones = net.availability_zones
+    if len(zones) != 3 or len(set(zones)) != 3:
+        bad("availabilityZones", f"{zones} must list 3 distinct availability zones")
+    if region is not None:
+        foreign = [z for z in zones if z not in region.availability_zones]
+        if foreign:
+            bad("availabilityZones", f"{', '.join(foreign)} not in {region.name}; "
+                                     f"valid: {', '.join(region.availability_zones)}")
+    if net.nat_gateway_count is not None and not (1 <= net.nat_gateway_count <= len(zones)):
+        bad("natGatewayCount", f"{net.nat_gateway_count} is out of range; expected 1 to {len(zones)} (one per AZ at most)")
+    if net.flow_log_retention_days not in LOG_RETENTION_DAYS:
+        bad("flowLogRetentionDays", f"{net.flow_log_retention_days} is not a CloudWatch Logs retention period; "
+                                    f"valid: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    if cfg.app.instance_count < 1:
+        bad("appInstanceCount", f"{cfg.app.instance_count} is below 1; a region runs at least one application instance")
+    if not (1024 <= cfg.app.port <= 65535):
+        bad("appPort", f"{cfg.app.port} is out of range; expected an unprivileged port, 1024 to 65535")
+    return problems
+
+
+def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Problem]:
+    """Checks of this stack against every other stack file of the project."""
+    f = cfg.file
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(f, f"{NAMESPACE}:{key}", message))
+
+    everyone = {cfg.stack: cfg, **others}
+    primaries = sorted(s.stack for s in everyone.values() if s.is_primary)
+    if len(primaries) > 1:
+        files = " and ".join(everyone[s].file for s in primaries)
+        bad("role", f"{files} both set role primary; exactly one stack may be primary")
+    elif not primaries:
+        bad("role", "no stack file sets role primary; a secondary replicates from a primary, so exactly one stack must be primary")
+
+    for other in others.values():
+        if other.deploy_order == cfg.deploy_order:
+            bad("deployOrder", f"{cfg.deploy_order} is also the deploy order of {other.file}; each stack needs its own position")
+        if other.network.network.overlaps(cfg.network.network):
+            bad("vpcCidr", f"{cfg.network.vpc_cidr} overlaps {other.network.vpc_cidr} of {other.file}; "
+                           "peered VPCs need disjoint networks")
+    if len(primaries) == 1:
+        primary = everyone[primaries[0]]
+        if cfg.is_primary and any(o.deploy_order < cfg.deploy_order for o in others.values()):
+            bad("deployOrder", f"{cfg.deploy_order} is not the lowest; the primary deploys first")
+        if not cfg.is_primary and primary.stack not in cfg.peers:
+            bad("peers", f"{cfg.peers} does not include the primary {primary.stack!r}; "
+                         "a secondary must peer with the primary")
+
+    if len(set(cfg.peers)) != len(cfg.peers):
+        bad("peers", f"{cfg.peers} lists a stack twice")
+    for peer in cfg.peers:
+        if peer == cfg.stack:
+            bad("peers", "a stack cannot peer with itself")
+        elif peer not in others:
+            bad("peers", f"{peer!r} has no stack file; valid: {', '.join(sorted(others)) or 'none'}")
+        elif others[peer].deploy_order >= cfg.deploy_order:
+            bad("peers", f"{peer!r} deploys at order {others[peer].deploy_order}, not before this stack "
+                         f"({cfg.deploy_order}); a stack may only peer with stacks that deploy earlier")
+    return problems
+
+
+def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = None) -> StackConfig:
+    """Validate `stack` and the topology it belongs to; raise ConfigError listing every problem.
+
+    `config` is the stack's config as the running program received it; by default it is
+    read from the stack file. The other stacks are always read from their files.
+    """
+    try:
+        own_file = project.stack_file(stack)
+    except StackFileError as exc:
+        raise ConfigError([Problem(f"Pulumi.{stack}.yaml", f"{NAMESPACE}:*", str(exc))]) from None
+    if config is not None:
+        own_file = StackFile(stack, own_file.path, config, own_file.secret_keys)
+    cfg, problems = parse_stack(own_file)
+    others: dict[str, StackConfig] = {}
+    for name in project.stack_names():
+        if name == stack:
+            continue
+        try:
+            other, other_problems = parse_stack(project.stack_file(name))
+        except StackFileError as exc:
+            problems.append(Problem(f"Pulumi.{name}.yaml", f"{NAMESPACE}:*", str(exc)))
+            continue
+        problems.extend(other_problems)
+        if other is not None:
+            others[name] = other
+    if cfg is not None and not problems:
+        problems.extend(_check_topology(cfg, others))
+    if problems:
+        raise ConfigError(problems)
+    assert cfg is not None
+    return cfg
+
+
+def deploy_order(project: Project) -> list[str]:
+    """Stack names in rolling deploy order (the primary first), read from the stack files."""
+    orders: dict[str, int] = {}
+    for name in project.stack_names():
+        raw = project.stack_file(name).config.get(f"{NAMESPACE}:deployOrder", "")
+        try:
+            orders[name] = int(raw)
+        except ValueError:
+            orders[name] = 10**6  # invalid: plan it last, where validation will report it
+    return sorted(orders, key=lambda s: (orders[s], s))

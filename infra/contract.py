@@ -1,0 +1,55 @@
+"""The stack outputs one region publishes for the stacks that deploy after it.
+
+Every stack exports these keys (camelCase, as `pulumi stack output` shows them); a
+later stack reads an earlier one's through `pulumi.StackReference` and validates them
+here before it declares anything, so a missing or inconsistent output stops the
+deployment with a clear message instead of a half-built peering.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class RegionExports(BaseModel):
+    """What a region's stack exports for the peering mesh and its consumers."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    stack: str = Field(alias="stack")
+    role: str = Field(alias="role")
+    aws_region: str = Field(alias="awsRegion")
+    deploy_order: int = Field(alias="deployOrder")
+    account_id: str = Field(alias="accountId", pattern=r"^\d{12}$")
+    vpc_id: str = Field(alias="vpcId", pattern=r"^vpc-[0-9a-f]+$")
+    vpc_cidr: str = Field(alias="vpcCidr")
+    public_subnet_ids: list[str] = Field(alias="publicSubnetIds")
+    app_subnet_ids: list[str] = Field(alias="appSubnetIds")
+    data_subnet_ids: list[str] = Field(alias="dataSubnetIds")
+    app_subnet_cidrs: list[str] = Field(alias="appSubnetCidrs")
+    data_subnet_cidrs: list[str] = Field(alias="dataSubnetCidrs")
+    private_route_table_ids: list[str] = Field(alias="privateRouteTableIds")
+    app_security_group_id: str = Field(alias="appSecurityGroupId")
+    database_security_group_id: str = Field(alias="databaseSecurityGroupId")
+    redis_security_group_id: str = Field(alias="redisSecurityGroupId")
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _network(cls, value: str) -> str:
+        ipaddress.IPv4Network(value)
+        return value
+
+    @classmethod
+    def parse(cls, outputs: dict) -> tuple["RegionExports | None", list[str]]:
+        """Validate a stack's outputs; return the model or the problems, one line each."""
+        try:
+            return cls.model_validate(outputs), []
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                key = ".".join(str(p) for p in error["loc"])
+                problems.append(f"output {key!r} is missing" if error["type"] == "missing"
+                                else f"output {key!r}: {error['msg']}")
+            return None, problems

@@ -1,0 +1,178 @@
+"""What the offline engine answers in place of AWS: resource ids, ARNs, computed
+attributes and data-source results that look like the real ones.
+
+Ids are derived from the resource's URN, so a plan is the same on every run and a
+reference from one resource to another (a route naming its peering connection, a
+flow log naming its log group's ARN) can be checked by value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import uuid
+from typing import Any, Callable, Optional
+
+from infra import topology
+from infra.engine.schema import is_taggable
+
+# The documentation account AWS uses in its examples.
+OFFLINE_ACCOUNT_ID = "111122223333"
+ORGANIZATION = "organization"
+
+# type token -> (id prefix, ARN resource kind) for EC2-style ids such as vpc-0a1b2c...
+_EC2_IDS: dict[str, tuple[str, Optional[str]]] = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw", "internet-gateway"),
+    "aws:ec2/eip:Eip": ("eipalloc", "elastic-ip"),
+    "aws:ec2/natGateway:NatGateway": ("nat", "natgateway"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("sg", "security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("sgr", "security-group-rule"),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": ("pcx", "vpc-peering-connection"),
+    "aws:ec2/flowLog:FlowLog": ("fl", "vpc-flow-log"),
+}
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A value with the engine's secret wrapper removed."""
+    from pulumi.runtime import rpc
+
+    return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
+
+
+class OfflineCloud:
+    """Answers resource registrations and data-source calls like AWS would."""
+
+    def __init__(self, account_id: str = OFFLINE_ACCOUNT_ID,
+                 stack_outputs: Callable[[str], dict[str, Any]] = lambda name: {}):
+        self.account_id = account_id
+        self._stack_outputs = stack_outputs
+        self._provider_region: dict[str, str] = {}
+        self._provider_tags: dict[str, dict[str, str]] = {}
+
+    # -- providers -------------------------------------------------------------------
+    def region_of(self, provider_ref: str, inputs: Optional[dict] = None) -> str:
+        explicit = (inputs or {}).get("region")
+        if explicit:
+            return str(_plain(explicit))
+        return self._provider_region.get(provider_ref.rsplit("::", 1)[0] if provider_ref else "", "us-east-1")
+
+    def _register_provider(self, urn: str, inputs: dict) -> None:
+        if inputs.get("region"):
+            self._provider_region[urn] = str(_plain(inputs["region"]))
+        tags = _plain(inputs.get("defaultTags"))
+        if isinstance(tags, str):
+            tags = json.loads(tags)
+        if isinstance(tags, dict):
+            self._provider_tags[urn] = dict(tags.get("tags") or {})
+
+    def default_tags(self, provider_ref: str) -> dict[str, str]:
+        return self._provider_tags.get(provider_ref.rsplit("::", 1)[0] if provider_ref else "", {})
+
+    # -- resources -------------------------------------------------------------------
+    def new_resource(self, *, type_: str, name: str, urn: str, inputs: dict,
+                     provider_ref: str, resource_id: str = "") -> tuple[str, dict]:
+        if type_.startswith("pulumi:providers:"):
+            self._register_provider(urn, inputs)
+            return str(uuid.UUID(_digest(urn)[:32])), dict(inputs)
+        if type_ == "pulumi:pulumi:StackReference":
+            stack_name = str(inputs.get("name") or resource_id)
+            return stack_name, {"name": stack_name, "outputs": self._stack_outputs(stack_name),
+                                "secretOutputNames": []}
+        region = self.region_of(provider_ref, inputs)
+        resource_id, outputs = self._aws_like(type_, name, urn, inputs, region)
+        if is_taggable(type_):
+            outputs["tagsAll"] = {**self.default_tags(provider_ref), **(_plain(inputs.get("tags")) or {})}
+        if type_.startswith("aws:"):
+            outputs.setdefault("region", region)
+        return resource_id, outputs
+
+    def _arn(self, service: str, region: str, resource: str) -> str:
+        return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
+
+    def _aws_like(self, type_: str, name: str, urn: str, inputs: dict, region: str) -> tuple[str, dict]:
+        digest = _digest(urn)
+        outputs = dict(inputs)
+        if type_ in _EC2_IDS:
+            prefix, kind = _EC2_IDS[type_]
+            rid = f"{prefix}-{digest[:17]}"
+            if kind:
+                outputs["arn"] = self._arn("ec2", region, f"{kind}/{rid}")
+            outputs.setdefault("ownerId", self.account_id)
+        elif type_ in ("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+                       "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions"):
+            rid = str(_plain(inputs["vpcPeeringConnectionId"]))
+        elif type_ == "aws:ec2/route:Route":
+            rid = f"r-{_plain(inputs['routeTableId'])}{int(digest[:8], 16) % 10**10}"
+        elif type_ == "aws:iam/role:Role":
+            rid = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
+            outputs.update(name=rid, arn=f"arn:aws:iam::{self.account_id}:role/{rid}",
+                           uniqueId=f"AROA{digest[:17].upper()}")
+        elif type_ == "aws:iam/rolePolicy:RolePolicy":
+            policy_name = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
+            rid = f"{_plain(inputs['role'])}:{policy_name}"
+            outputs["name"] = policy_name
+        elif type_ == "aws:cloudwatch/logGroup:LogGroup":
+            rid = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
+            outputs.update(name=rid, arn=self._arn("logs", region, f"log-group:{rid}"))
+        else:
+            rid = f"{name}-{digest[:8]}"
+            if type_.startswith("aws:"):
+                service = type_.split(":")[1].split("/")[0]
+                outputs.setdefault("arn", self._arn(service, region, f"{name}/{rid}"))
+        self._computed(type_, outputs, digest, region, rid)
+        return rid, outputs
+
+    def _computed(self, type_: str, outputs: dict, digest: str, region: str, rid: str) -> None:
+        """Attributes AWS computes that the program or its readers may reference."""
+        if type_ == "aws:ec2/vpc:Vpc":
+            outputs.update(defaultSecurityGroupId=f"sg-{digest[17:34]}", mainRouteTableId=f"rtb-{digest[17:34]}",
+                           defaultRouteTableId=f"rtb-{digest[17:34]}", defaultNetworkAclId=f"acl-{digest[17:34]}",
+                           dhcpOptionsId=f"dopt-{digest[17:34]}")
+        elif type_ == "aws:ec2/subnet:Subnet":
+            zone = str(_plain(outputs.get("availabilityZone", "")))
+            known = topology.REGIONS.get(region)
+            if known and zone in known.availability_zones:
+                outputs["availabilityZoneId"] = known.zone_ids[known.availability_zones.index(zone)]
+        elif type_ == "aws:ec2/eip:Eip":
+            # Addresses from TEST-NET-3 (RFC 5737), never a real public address.
+            outputs.update(allocationId=rid, publicIp=str(ipaddress.IPv4Address("203.0.113.0") + int(digest[:2], 16)))
+        elif type_ == "aws:ec2/natGateway:NatGateway":
+            outputs.update(networkInterfaceId=f"eni-{digest[17:34]}",
+                           publicIp=str(ipaddress.IPv4Address("203.0.113.0") + int(digest[2:4], 16)))
+        elif type_ == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+            outputs["acceptStatus"] = "pending-acceptance"
+        elif type_ == "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+            outputs["acceptStatus"] = "active"
+        elif type_ in ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                       "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):
+            outputs["securityGroupRuleId"] = rid
+
+    # -- data sources ----------------------------------------------------------------
+    def call(self, token: str, args: dict, provider_ref: str) -> dict:
+        region = self.region_of(provider_ref, args)
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account_id, "id": self.account_id,
+                    "arn": f"arn:aws:sts::{self.account_id}:assumed-role/hse-deployer/offline",
+                    "userId": "AROAOFFLINEDEPLOYER:offline"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            known = topology.region(region)
+            return {"id": region, "names": list(known.availability_zones), "zoneIds": list(known.zone_ids),
+                    "groupNames": [region] * len(known.availability_zones), "state": args.get("state")}
+        if token == "aws:index/getRegion:getRegion":
+            return {"id": region, "name": region, "region": region, "endpoint": f"ec2.{region}.amazonaws.com",
+                    "description": region}
+        if token == "aws:index/getPartition:getPartition":
+            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        raise NotImplementedError(f"the offline engine has no answer for data source {token}; "
+                                  "add one to infra/engine/cloud.py")

@@ -1,0 +1,137 @@
+"""The offline engine: evaluate a stack of this project in-process, without a cloud.
+
+It runs the real program (`infra.program.main`) under a recording mock monitor with
+the stack's config read from its `Pulumi.<stack>.yaml`, exactly as `pulumi up` would
+hand it over, and returns the recorded `StackPlan`. A stack's StackReferences to
+earlier stacks are answered with those stacks' recorded outputs, so the engine plans
+a stack's peers first. The plan command, the tests and the policy runner all use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockEngine
+from pulumi.runtime.stack import run_in_stack
+
+from infra.config import ConfigError, load_stack
+from infra.engine.cloud import OFFLINE_ACCOUNT_ID, ORGANIZATION, OfflineCloud
+from infra.engine.monitor import RecordingMonitor
+from infra.engine.plan import StackPlan
+from infra.stackfiles import Project
+
+Program = Callable[[Path], None]
+
+
+def _default_program(project_dir: Path) -> None:
+    from infra.program import main
+
+    main(project_dir)
+
+
+class _DiagnosticsEngine(MockEngine):
+    """Keeps what the program logs at warning level and above."""
+
+    def __init__(self, sink: list[str]):
+        super().__init__(logging.getLogger("infra.engine"))
+        self._sink = sink
+
+    def Log(self, request):
+        from pulumi.runtime.proto import engine_pb2
+
+        if request.severity in (engine_pb2.WARNING, engine_pb2.ERROR):
+            self._sink.append(request.message)
+        return super().Log(request)
+
+
+class Engine:
+    """Plans the stacks of one project directory; each stack is evaluated at most once."""
+
+    def __init__(self, project_dir: Path | str, *, account_id: str = OFFLINE_ACCOUNT_ID,
+                 deployed: Optional[dict[str, dict[str, Any]]] = None, program: Program = _default_program):
+        self.project = Project(Path(project_dir).resolve())
+        self.account_id = account_id
+        # Outputs of stacks taken as already deployed: their references read these
+        # instead of an offline evaluation (used to model a drifted or older deployment).
+        self._deployed = dict(deployed or {})
+        self._program = program
+        self._plans: dict[str, StackPlan] = {}
+        self._in_progress: set[str] = set()
+
+    def deploy_order(self) -> list[str]:
+        from infra.config import deploy_order
+
+        return deploy_order(self.project)
+
+    def plan_all(self) -> list[StackPlan]:
+        return [self.plan(stack) for stack in self.deploy_order()]
+
+    def plan(self, stack: str) -> StackPlan:
+        if stack not in self._plans:
+            if stack in self._in_progress:
+                raise ConfigError([])  # a peer cycle; validation of the stack reports it
+            self._in_progress.add(stack)
+            try:
+                for peer in self._peers_of(stack):
+                    if peer not in self._deployed:
+                        self.plan(peer)
+                self._plans[stack] = self._evaluate(stack)
+            finally:
+                self._in_progress.discard(stack)
+        return self._plans[stack]
+
+    def _peers_of(self, stack: str) -> list[str]:
+        """Peers to plan first; none when the stack's config is invalid (the program reports it)."""
+        try:
+            return list(load_stack(self.project, stack).peers)
+        except ConfigError:
+            return []
+
+    def _stack_outputs(self, reference: str) -> dict[str, Any]:
+        stack = reference.rsplit("/", 1)[-1]
+        if stack in self._deployed:
+            return json.loads(json.dumps(self._deployed[stack]))
+        plan = self._plans.get(stack)
+        return plan.outputs if plan is not None else {}
+
+    def _evaluate(self, stack: str) -> StackPlan:
+        stack_file = self.project.stack_file(stack)
+        project_name = self.project.name
+        cloud = OfflineCloud(self.account_id, stack_outputs=self._stack_outputs)
+        monitor = RecordingMonitor(cloud)
+        diagnostics: list[str] = []
+
+        def run() -> None:
+            settings = pulumi_settings.Settings(
+                project=project_name, stack=stack, monitor=monitor, engine=_DiagnosticsEngine(diagnostics),
+                dry_run=False, organization=ORGANIZATION, root_directory=str(self.project.directory))
+            settings.monitor_features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+            pulumi_settings.configure(settings)
+            pulumi_settings.ROOT.set(None)
+            set_all_config(dict(stack_file.config), sorted(stack_file.secret_keys))
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(run_in_stack(lambda: self._program(self.project.directory)))
+            finally:
+                loop.close()
+                asyncio.set_event_loop(None)
+
+        try:
+            # A copied context keeps each evaluation's runtime settings to itself.
+            contextvars.copy_context().run(run)
+        except ConfigError as exc:
+            plan = StackPlan(project_name, stack, list(monitor.records), diagnostics)
+            exc.declared = [r.urn for r in plan.managed()]
+            raise
+        return StackPlan(project_name, stack, list(monitor.records), diagnostics)
+
+
+

@@ -1,0 +1,118 @@
+"""A resource monitor that records every registration while the cloud answers are mocked.
+
+It stands in for the Pulumi engine's gRPC monitor: the SDK calls it for every resource,
+read, data-source call and component output, exactly as during `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from google.protobuf import empty_pb2
+from pulumi import Resource as PulumiResource
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from infra.engine.cloud import OfflineCloud
+from infra.engine.plan import STACK_TYPE, Resource
+
+
+def _plain_value(value: Any) -> Any:
+    """Engine values made JSON-able: resource references become their URN."""
+    if isinstance(value, PulumiResource):
+        return _sync_await(value.urn.future())
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _NoMocks(Mocks):
+    """Placeholder for the base class; the recording monitor answers everything itself."""
+
+    def call(self, args):  # pragma: no cover - never called
+        raise NotImplementedError
+
+    def new_resource(self, args):  # pragma: no cover - never called
+        raise NotImplementedError
+
+
+class RecordingMonitor(MockMonitor):
+    """Answers the SDK through `OfflineCloud` and records each resource in order."""
+
+    def __init__(self, cloud: OfflineCloud):
+        super().__init__(_NoMocks())
+        self.cloud = cloud
+        self.records: list[Resource] = []
+        self._by_urn: dict[str, Resource] = {}
+        self._lock = threading.Lock()
+
+    def _record(self, record: Resource) -> None:
+        with self._lock:
+            if record.urn in self._by_urn:
+                raise ValueError(f"duplicate resource URN {record.urn}")
+            self.records.append(record)
+            self._by_urn[record.urn] = record
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()
+        inputs = _plain_value(rpc.deserialize_properties(request.object))
+        record = Resource(
+            urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
+            parent=request.parent, provider=request.provider,
+            inputs=inputs,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        )
+        if request.type == STACK_TYPE or not request.custom:
+            self._record(record)
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if not request.provider and not request.type.startswith("pulumi:providers:"):
+            raise ValueError(f"{urn} uses the default provider; every resource needs an explicit provider")
+        rid, state = self.cloud.new_resource(type_=request.type, name=request.name, urn=urn, inputs=inputs,
+                                             provider_ref=request.provider, resource_id=request.importId)
+        record.id, record.outputs = rid, state
+        self._record(record)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
+        obj = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
+
+    def ReadResource(self, request):
+        _ensure_event_loop()
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = _plain_value(rpc.deserialize_properties(request.properties))
+        rid, state = self.cloud.new_resource(type_=request.type, name=request.name, urn=urn, inputs=inputs,
+                                             provider_ref=request.provider, resource_id=request.id)
+        self._record(Resource(urn=urn, type=request.type, name=request.name, custom=True, id=rid,
+                              parent=request.parent, provider=request.provider, inputs=inputs,
+                              outputs=_plain_value(state), dependencies=list(request.dependencies),
+                              external=True))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
+        props = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=props)
+
+    def RegisterResourceOutputs(self, request):
+        _ensure_event_loop()
+        outputs = _plain_value(rpc.deserialize_properties(request.outputs))
+        with self._lock:
+            record = self._by_urn.get(request.urn)
+            if record is not None:
+                record.outputs = outputs or {}
+        return empty_pb2.Empty()
+
+    def Invoke(self, request):
+        _ensure_event_loop()
+        args = rpc.deserialize_properties(request.args)
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        result = self.cloud.call(request.tok, args, request.provider)
+        ret = _sync_await(rpc.serialize_properties(result, {}))
+        # `return` is a Python keyword, so the field can only be passed by name this way.
+        return resource_pb2.ResourceInvokeResponse(**{"return": ret})

@@ -1,0 +1,167 @@
+"""The recorded plan of one stack: every resource the program declared.
+
+This is the one input the tests, the policy runner and the report read. It holds
+values as the engine saw them (secrets still wrapped), and serializes to the shape of
+`pulumi stack export`, with every secret redacted the way an export without
+`--show-secrets` leaves it: the secret signature and no readable value.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from pulumi.runtime import rpc
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def reveal(value: Any) -> Any:
+    """The value with every secret unwrapped (for assertions, never for output)."""
+    if rpc.is_rpc_secret(value):
+        return reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value as `pulumi stack export` shows it: secrets replaced by their envelope."""
+    if rpc.is_rpc_secret(value):
+        return {SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Resource:
+    """One declared resource, in the terms of a stack export."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    id: str = ""
+    parent: str = ""
+    provider: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    external: bool = False
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    def input(self, key: str, default: Any = None) -> Any:
+        """An input with secrets revealed."""
+        return reveal(self.inputs.get(key, default))
+
+    def output(self, key: str, default: Any = None) -> Any:
+        """An output with secrets revealed."""
+        return reveal(self.outputs.get(key, default))
+
+    def to_export(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"urn": self.urn, "custom": self.custom}
+        if self.custom:
+            out["id"] = self.id
+        out["type"] = self.type
+        if self.inputs:
+            out["inputs"] = redact(self.inputs)
+        if self.outputs:
+            out["outputs"] = redact(self.outputs)
+        if self.parent:
+            out["parent"] = self.parent
+        if self.external:
+            out["external"] = True
+        if self.provider:
+            out["provider"] = self.provider
+        if self.dependencies:
+            out["dependencies"] = list(self.dependencies)
+        if self.property_dependencies:
+            out["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
+        return out
+
+
+@dataclass
+class StackPlan:
+    """Everything one stack declared, in declaration order."""
+
+    project: str
+    stack: str
+    resources: list[Resource]
+    diagnostics: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    @property
+    def root(self) -> Resource:
+        return next(r for r in self.resources if r.type == STACK_TYPE)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Stack outputs with secrets revealed (what a later stack's reference sees)."""
+        return reveal(self.root.outputs)
+
+    def get(self, urn: str) -> Resource:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def find(self, type_: str, name: Optional[str] = None) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_ and (name is None or r.name == name)]
+
+    def one(self, type_: str, name: str) -> Resource:
+        found = self.find(type_, name)
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+    def children(self, urn: str) -> list[Resource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def by_id(self, id_: str) -> list[Resource]:
+        return [r for r in self.resources if r.custom and r.id == id_]
+
+    def count_by_type(self) -> Counter:
+        return Counter(r.type for r in self.resources)
+
+    def managed(self) -> list[Resource]:
+        """Resources the deployment would create (no root stack, no reads, no providers)."""
+        return [r for r in self.resources
+                if r.type != STACK_TYPE and not r.external and not r.type.startswith("pulumi:providers:")]
+
+    def to_export(self) -> dict[str, Any]:
+        return {
+            "version": 3,
+            "deployment": {
+                "manifest": {"magic": "offline", "version": "offline-engine"},
+                "secrets_providers": {"type": "offline"},
+                "resources": [r.to_export() for r in self.resources],
+            },
+        }

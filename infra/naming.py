@@ -1,0 +1,24 @@
+"""Resource names and the default tags every taggable resource carries."""
+
+from __future__ import annotations
+
+PROJECT_TAG = "hse-digital"
+DEFAULT_TAG_KEYS = ("project", "stack", "region", "role", "environment", "managed-by", "cost-center")
+
+
+def prefix(stack: str) -> str:
+    """Name prefix of everything a stack owns: `hse-<stack>`."""
+    return f"hse-{stack}"
+
+
+def default_tags(*, stack: str, region: str, role: str, environment: str, cost_center: str) -> dict[str, str]:
+    """The tags every provider applies to every taggable resource it creates."""
+    return {
+        "project": PROJECT_TAG,
+        "stack": stack,
+        "region": region,
+        "role": role,
+        "environment": environment,
+        "managed-by": "pulumi",
+        "cost-center": cost_center,
+    }

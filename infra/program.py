@@ -1,0 +1,113 @@
+"""The Pulumi program: validate the stack's config, then compose the region.
+
+`infra/__main__.py` calls `main()` when Pulumi runs the project; the offline engine
+calls the same function under mocks. Nothing here branches on the stack's name: what
+differs per region comes from its validated config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from components.region_stack import RegionStack, RegionStackArgs
+from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
+from infra.config import NAMESPACE, ConfigError, Problem, StackConfig, load_stack
+from infra.contract import RegionExports
+from infra.naming import prefix
+from infra.peers import read_peer_exports
+from infra.providers import RegionalProviders
+from infra.stackfiles import Project
+
+
+def program_config() -> dict[str, str]:
+    """The config the engine handed this run (stack file merged with project defaults)."""
+    merged = {k: str(v) for k, v in get_config_env().items()}
+    merged.update(CONFIG.get())
+    return merged
+
+
+def _check_zones_available(cfg: StackConfig, providers: RegionalProviders) -> None:
+    """The account must see every configured AZ (accounts may lack newer zones)."""
+    zones = aws.get_availability_zones(state="available", opts=providers.invoke_options(cfg.aws_region))
+    missing = [z for z in cfg.network.availability_zones if z not in zones.names]
+    if missing:
+        raise ConfigError([Problem(cfg.file, f"{NAMESPACE}:availabilityZones",
+                                   f"{', '.join(missing)} not available to this account in {cfg.aws_region}; "
+                                   f"available: {', '.join(zones.names)}")])
+
+
+def main(project_dir: Path) -> None:
+    cfg = load_stack(Project(project_dir), pulumi.get_stack(), config=program_config())
+    peers = read_peer_exports(cfg)
+
+    providers = RegionalProviders(cfg)
+    _check_zones_available(cfg, providers)
+    account_id = aws.get_caller_identity(opts=providers.invoke_options(cfg.aws_region)).account_id
+
+    name = prefix(cfg.stack)
+    region = RegionStack(
+        name,
+        RegionStackArgs(
+            vpc_cidr=cfg.network.vpc_cidr,
+            availability_zones=cfg.network.availability_zones,
+            nat_gateway_count=cfg.network.nat_gateways,
+            flow_log_retention_days=cfg.network.flow_log_retention_days,
+            app_port=cfg.app.port,
+            account_id=account_id,
+        ),
+        pulumi.ResourceOptions(providers=[providers.home]),
+    )
+    groups = region.security_groups
+    home = PeeringSide(
+        stack=cfg.stack, region=cfg.aws_region, provider=providers.home,
+        vpc_id=region.vpc_id, vpc_cidr=cfg.network.vpc_cidr,
+        app_subnet_cidrs=region.subnet_cidrs["app"], data_subnet_cidrs=region.subnet_cidrs["data"],
+        private_route_table_ids=region.private_route_table_ids,
+        app_group_id=groups.app_group_id, database_group_id=groups.database_group_id,
+        redis_group_id=groups.redis_group_id,
+    )
+    for peer in peers.values():
+        VpcPeering(
+            f"{name}-peer-{peer.stack}",
+            VpcPeeringArgs(
+                requester=home,
+                accepter=PeeringSide(
+                    stack=peer.stack, region=peer.aws_region, provider=providers.aws(peer.aws_region),
+                    vpc_id=peer.vpc_id, vpc_cidr=peer.vpc_cidr,
+                    app_subnet_cidrs=peer.app_subnet_cidrs, data_subnet_cidrs=peer.data_subnet_cidrs,
+                    private_route_table_ids=peer.private_route_table_ids,
+                    app_group_id=peer.app_security_group_id,
+                    database_group_id=peer.database_security_group_id,
+                    redis_group_id=peer.redis_security_group_id,
+                ),
+                accepter_account_id=peer.account_id,
+            ),
+        )
+
+    outputs: dict[str, Any] = {
+        "stack": cfg.stack,
+        "role": cfg.role,
+        "awsRegion": cfg.aws_region,
+        "deployOrder": cfg.deploy_order,
+        "accountId": account_id,
+        "vpcId": region.vpc_id,
+        "vpcCidr": cfg.network.vpc_cidr,
+        "publicSubnetIds": region.subnet_ids["public"],
+        "appSubnetIds": region.subnet_ids["app"],
+        "dataSubnetIds": region.subnet_ids["data"],
+        "appSubnetCidrs": region.subnet_cidrs["app"],
+        "dataSubnetCidrs": region.subnet_cidrs["data"],
+        "privateRouteTableIds": region.private_route_table_ids,
+        "appSecurityGroupId": groups.app_group_id,
+        "databaseSecurityGroupId": groups.database_group_id,
+        "redisSecurityGroupId": groups.redis_group_id,
+    }
+    missing = {f.alias for f in RegionExports.model_fields.values()} - set(outputs)
+    assert not missing, f"the program does not export {sorted(missing)} of the RegionExports contract"
+    for key, value in outputs.items():
+        pulumi.export(key, value)
