@@ -24,7 +24,7 @@ from pulumi.runtime.stack import run_in_stack
 from infra.config import ConfigError, load_stack
 from infra.engine.cloud import OFFLINE_ACCOUNT_ID, ORGANIZATION, OfflineCloud
 from infra.engine.monitor import RecordingMonitor
-from infra.engine.plan import StackPlan
+from infra.engine.plan import StackPlan, dependency_order
 from infra.stackfiles import Project
 
 Program = Callable[[Path], None]
@@ -128,10 +128,10 @@ class Engine:
             # A copied context keeps each evaluation's runtime settings to itself.
             contextvars.copy_context().run(run)
         except ConfigError as exc:
-            plan = StackPlan(project_name, stack, list(monitor.records), diagnostics)
+            plan = StackPlan(project_name, stack, dependency_order(monitor.records), diagnostics)
             exc.declared = [r.urn for r in plan.managed()]
             raise
-        return StackPlan(project_name, stack, list(monitor.records), diagnostics)
+        return StackPlan(project_name, stack, dependency_order(monitor.records), diagnostics)
 
 
 

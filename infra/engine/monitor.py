@@ -68,8 +68,9 @@ class RecordingMonitor(MockMonitor):
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
             parent=request.parent, provider=request.provider,
             inputs=inputs,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            # Sorted: the SDK gathers them in whatever order its tasks finish.
+            dependencies=sorted(set(request.dependencies)),
+            property_dependencies={k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())},
         )
         if request.type == STACK_TYPE or not request.custom:
             self._record(record)
@@ -92,7 +93,7 @@ class RecordingMonitor(MockMonitor):
                                              provider_ref=request.provider, resource_id=request.id)
         self._record(Resource(urn=urn, type=request.type, name=request.name, custom=True, id=rid,
                               parent=request.parent, provider=request.provider, inputs=inputs,
-                              outputs=_plain_value(state), dependencies=list(request.dependencies),
+                              outputs=_plain_value(state), dependencies=sorted(set(request.dependencies)),
                               external=True))
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
         props = _sync_await(rpc.serialize_properties(state, {}))

@@ -8,6 +8,7 @@ values as the engine saw them (secrets still wrapped), and serializes to the sha
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
@@ -101,6 +102,37 @@ class Resource:
         if self.property_dependencies:
             out["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
         return out
+
+
+def dependency_order(resources: list[Resource]) -> list[Resource]:
+    """Resources in an order where each follows its parent, provider and dependencies.
+
+    Registration order depends on how the SDK's tasks interleave; this order does not,
+    so two plans of the same program compare equal line by line. Ties break by URN.
+    """
+    by_urn = {r.urn: r for r in resources}
+    needs: dict[str, set[str]] = {}
+    for r in resources:
+        deps = {r.parent, r.provider_urn, *r.dependencies, *(u for us in r.property_dependencies.values() for u in us)}
+        needs[r.urn] = {d for d in deps if d and d in by_urn and d != r.urn}
+    users: dict[str, list[str]] = {}
+    for urn, deps in needs.items():
+        for d in deps:
+            users.setdefault(d, []).append(urn)
+    ready = [urn for urn, deps in needs.items() if not deps]
+    heapq.heapify(ready)
+    ordered: list[Resource] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for user in users.get(urn, []):
+            needs[user].discard(urn)
+            if not needs[user]:
+                heapq.heappush(ready, user)
+    if len(ordered) != len(resources):  # a cycle cannot come from the SDK; keep everything regardless
+        seen = {r.urn for r in ordered}
+        ordered += sorted((r for r in resources if r.urn not in seen), key=lambda r: r.urn)
+    return ordered
 
 
 @dataclass
