@@ -1,0 +1,28 @@
+# The two commands a newcomer needs:
+#   make plan   set up .venv, install everything, plan every stack offline (writes plan/<stack>.json)
+#   make test   set up .venv if needed and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup plan test bench clean
+
+$(STAMP): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+plan: $(STAMP)
+	$(BIN)/python -m infra.cli plan --all --out plan
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_plan.py
+
+clean:
+	rm -rf $(VENV) plan .pytest_cache
