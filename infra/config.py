@@ -143,7 +143,7 @@ def _decode(value: str) -> Any:
 
 
 def _valid_hint(info: Any) -> str:
-    return f"expected {info.description[0].lower()}{info.description[1:]}" if info.description else ""
+    return f"valid: {info.description}" if info.description else ""
 
 
 def parse_stack(stack_file: StackFile) -> tuple[Optional[StackConfig], list[Problem]]:
