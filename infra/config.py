@@ -260,8 +260,11 @@ def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Pr
         if other.deploy_order == cfg.deploy_order:
             bad("deployOrder", f"{cfg.deploy_order} is also the deploy order of {other.file}; each stack needs its own position")
         if other.network.network.overlaps(cfg.network.network):
-            bad("vpcCidr", f"{cfg.network.vpc_cidr} overlaps {other.network.vpc_cidr} of {other.file}; "
-                           "peered VPCs need disjoint networks")
+            # Blame the stack that deploys later: it is the one joining an existing mesh.
+            later, earlier = (cfg, other) if cfg.deploy_order >= other.deploy_order else (other, cfg)
+            problems.append(Problem(later.file, f"{NAMESPACE}:vpcCidr",
+                                    f"{later.network.vpc_cidr} overlaps {earlier.network.vpc_cidr} of {earlier.file}; "
+                                    "peered VPCs need disjoint networks"))
     if len(primaries) == 1:
         primary = everyone[primaries[0]]
         if cfg.is_primary and any(o.deploy_order < cfg.deploy_order for o in others.values()):

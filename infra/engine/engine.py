@@ -117,6 +117,10 @@ class Engine:
             pulumi_settings.ROOT.set(None)
             set_all_config(dict(stack_file.config), sorted(stack_file.secret_keys))
             loop = asyncio.new_event_loop()
+            # Once an evaluation fails, the outputs that depended on the failure hold
+            # exceptions nobody awaits; keep those reports with the plan instead of stderr.
+            loop.set_exception_handler(lambda _loop, context: diagnostics.append(str(context.get("exception")
+                                                                                     or context["message"])))
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(run_in_stack(lambda: self._program(self.project.directory)))

@@ -1,0 +1,148 @@
+"""The offline engine: what it records, how it answers, and that a region is only a stack file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from infra.contract import RegionExports
+from infra.engine import Engine
+from infra.engine.plan import SECRET_SIG, SIG_KEY
+from infra.engine.schema import is_taggable
+from infra.naming import DEFAULT_TAG_KEYS
+from tests.conftest import STACKS, edit_stack
+
+ROLES = {"us-east": "primary", "eu-west": "secondary", "ap-se": "secondary"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_taggable_resource_carries_the_default_tags(plans, stack) -> None:
+    plan = plans[stack]
+    taggable = [r for r in plan.managed() if r.custom and is_taggable(r.type)]
+    # Guard against a taggability check that silently matches nothing.
+    assert {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:iam/role:Role", "aws:cloudwatch/logGroup:LogGroup",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"} <= {r.type for r in taggable}
+    for r in taggable:
+        tags = r.output("tagsAll")
+        region = plan.get(r.provider_urn).input("region")
+        expected = {"project": "hse-digital", "stack": stack, "region": region, "role": ROLES[stack],
+                    "environment": "production", "managed-by": "pulumi", "cost-center": "hse-platform"}
+        assert {k: tags.get(k) for k in DEFAULT_TAG_KEYS} == expected, r.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_cloud_resource_names_an_explicit_regional_provider(plans, stack) -> None:
+    plan = plans[stack]
+    providers = {r.urn: r for r in plan.find("pulumi:providers:aws")}
+    for r in plan.managed():
+        if r.custom:
+            assert r.provider_urn in providers, f"{r.urn} has no explicit aws provider"
+            assert r.provider.endswith("::" + providers[r.provider_urn].id)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_components_use_hse_tokens_and_every_resource_has_a_parent(plans, stack) -> None:
+    plan = plans[stack]
+    for r in plan.resources:
+        if r is not plan.root:
+            assert r.parent, f"{r.urn} has no parent"
+        if not r.custom and r is not plan.root:
+            assert r.type.startswith("hse:network:"), r.type
+            assert r.outputs, f"component {r.urn} registered no outputs"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_outputs_fulfil_the_region_contract(plans, stack) -> None:
+    exports, problems = RegionExports.parse(plans[stack].outputs)
+    assert problems == []
+    assert exports.stack == stack and exports.role == ROLES[stack]
+    assert len(exports.private_route_table_ids) == 4
+    vpc = plans[stack].find("aws:ec2/vpc:Vpc")[0]
+    assert exports.vpc_id == vpc.id
+
+
+def test_stack_references_resolve_from_the_earlier_stacks(plans) -> None:
+    refs = plans["ap-se"].find("pulumi:pulumi:StackReference")
+    assert sorted(r.id for r in refs) == ["organization/hse-platform/eu-west", "organization/hse-platform/us-east"]
+    for ref in refs:
+        assert ref.external and ref.output("outputs") == plans[ref.id.rsplit("/", 1)[1]].outputs
+
+
+def test_export_has_the_shape_of_pulumi_stack_export(plans) -> None:
+    export = json.loads(json.dumps(plans["eu-west"].to_export()))
+    assert export["version"] == 3
+    resources = export["deployment"]["resources"]
+    stack = resources[0]
+    assert stack["type"] == "pulumi:pulumi:Stack" and stack["custom"] is False
+    assert stack["outputs"]["vpcCidr"] == "10.1.0.0/16"
+    seen = set()
+    for r in resources:
+        assert {"urn", "type", "custom"} <= set(r)
+        for dep in r.get("dependencies", []) + ([r["parent"]] if "parent" in r else []):
+            assert dep in seen, f"{r['urn']} listed before its dependency {dep}"
+        seen.add(r["urn"])
+    vpc = next(r for r in resources if r["type"] == "aws:ec2/vpc:Vpc")
+    assert vpc["inputs"]["cidrBlock"] == "10.1.0.0/16" and "cidr_block" not in vpc["inputs"]
+    assert vpc["id"].startswith("vpc-") and vpc["provider"].split("::")[-2].startswith("hse-eu-west-aws-eu-west-1")
+
+
+def test_a_fourth_region_is_only_a_new_stack_file(project_copy: Path) -> None:
+    edit_stack(project_copy, "au", role="secondary", awsRegion="ap-southeast-2", deployOrder=3,
+               peers=["us-east", "eu-west", "ap-se"], vpcCidr="10.3.0.0/16",
+               availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"], appInstanceCount=3)
+    engine = Engine(project_copy)
+    assert engine.deploy_order() == ["us-east", "eu-west", "ap-se", "au"]
+    plan = engine.plan("au")
+    assert len(plan.find("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == 3
+    assert len(plan.find("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")) == 3
+    assert sorted(p.input("region") for p in plan.find("pulumi:providers:aws")) == \
+        ["ap-southeast-1", "ap-southeast-2", "eu-west-1", "us-east-1"]
+    assert plan.outputs["vpcCidr"] == "10.3.0.0/16"
+
+
+def test_plans_are_reproducible(plans, tmp_path: Path) -> None:
+    again = Engine(Path(__file__).resolve().parents[2]).plan("us-east")
+    assert again.to_export() == plans["us-east"].to_export()
+
+
+def _secret_program(project_dir: Path) -> None:
+    provider = aws.Provider("p", region="us-east-1")
+    password = pulumi.Config("hse").require_secret("dbPassword")
+    aws.ssm.Parameter("param", type="SecureString", value=password, opts=pulumi.ResourceOptions(provider=provider))
+    pulumi.export("password", password)
+    pulumi.export("plain", "visible")
+
+
+def test_secrets_are_redacted_in_the_export(project_copy: Path) -> None:
+    # The value is encrypted in the stack file; offline it stands in as a marked secret.
+    edit_stack(project_copy, "us-east", dbPassword={"secure": "v1:AAAAabcd"})
+    plan = Engine(project_copy, program=_secret_program).plan("us-east")
+    text = json.dumps(plan.to_export())
+    assert "offline-secret" not in text
+    (param,) = plan.find("aws:ssm/parameter:Parameter")
+    assert param.input("value") == "offline-secret:hse:dbPassword"  # revealed only on request
+    exported = param.to_export()["inputs"]["value"]
+    assert exported == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
+    assert plan.root.to_export()["outputs"]["plain"] == "visible"
+    assert plan.root.to_export()["outputs"]["password"][SIG_KEY] == SECRET_SIG
+
+
+def test_a_resource_on_the_default_provider_is_refused(project_copy: Path) -> None:
+    def program(project_dir: Path) -> None:
+        aws.s3.Bucket("ambient")
+
+    with pytest.raises(Exception, match="uses the default provider"):
+        Engine(project_copy, program=program).plan("us-east")
+
+
+def test_unknown_data_sources_fail_loudly(project_copy: Path) -> None:
+    def program(project_dir: Path) -> None:
+        provider = aws.Provider("p", region="us-east-1")
+        aws.ec2.get_vpc(default=True, opts=pulumi.InvokeOptions(provider=provider))
+
+    with pytest.raises(Exception, match="no answer for data source aws:ec2/getVpc:getVpc"):
+        Engine(project_copy, program=program).plan("us-east")
