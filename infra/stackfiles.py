@@ -9,6 +9,7 @@ cross-stack checks both read stack files through this module, so they see what
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,9 +52,13 @@ def _qualify(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
+# libyaml's parser where the wheel has it: stack files are read once per stack and plan.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=_Loader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise StackFileError(f"{path.name}: cannot be read as YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -61,25 +66,29 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True)
 class Project:
-    """The project directory: `Pulumi.yaml` and its stack files."""
+    """The project directory: `Pulumi.yaml` and its stack files, each read once."""
 
-    directory: Path
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
 
-    @property
+    @functools.cached_property
     def definition(self) -> dict[str, Any]:
         return _load_yaml(self.directory / PROJECT_FILE)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         return str(self.definition["name"])
 
-    def declared_config(self) -> dict[str, dict[str, Any]]:
-        """The `config:` section of Pulumi.yaml, keys fully qualified."""
+    @functools.cached_property
+    def _declared(self) -> dict[str, dict[str, Any]]:
         section = self.definition.get("config") or {}
         return {_qualify(k, self.name): (v if isinstance(v, dict) else {"value": v})
                 for k, v in section.items()}
+
+    def declared_config(self) -> dict[str, dict[str, Any]]:
+        """The `config:` section of Pulumi.yaml, keys fully qualified."""
+        return dict(self._declared)
 
     def stack_names(self) -> list[str]:
         prefix, suffix = "Pulumi.", ".yaml"
@@ -89,6 +98,7 @@ class Project:
     def stack_path(self, stack: str) -> Path:
         return self.directory / f"Pulumi.{stack}.yaml"
 
+    @functools.lru_cache(maxsize=None)
     def stack_file(self, stack: str) -> StackFile:
         """The merged config of one stack: project values and defaults, then the stack file."""
         path = self.stack_path(stack)
