@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from pulumi.runtime import rpc
 
@@ -21,36 +21,25 @@ REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
+def _map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
+    """`value` with every secret envelope replaced by `on_secret(inner value)`."""
+    if rpc.is_rpc_secret(value):
+        return on_secret(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _map_secrets(v, on_secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_secrets(v, on_secret) for v in value]
+    return value
+
+
 def reveal(value: Any) -> Any:
     """The value with every secret unwrapped (for assertions, never for output)."""
-    if rpc.is_rpc_secret(value):
-        return reveal(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [reveal(v) for v in value]
-    return value
+    return _map_secrets(value, reveal)
 
 
 def redact(value: Any) -> Any:
     """The value as `pulumi stack export` shows it: secrets replaced by their envelope."""
-    if rpc.is_rpc_secret(value):
-        return {SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
-
-def contains_secret(value: Any) -> bool:
-    if rpc.is_rpc_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
-    return False
+    return _map_secrets(value, lambda _: {SIG_KEY: SECRET_SIG, "ciphertext": REDACTED})
 
 
 @dataclass

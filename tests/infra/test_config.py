@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.config import ConfigError, StackConfig, deploy_order, load_stack
+from infra.config import NAMESPACE, ConfigError, StackConfig, deploy_order, load_stack
 from infra.engine import Engine
 from infra.stackfiles import Project
 from tests.conftest import PROJECT_DIR, edit_stack
@@ -39,7 +39,10 @@ def test_deploy_order_puts_the_primary_first() -> None:
 
 
 def test_pulumi_yaml_documents_every_key_with_its_type() -> None:
-    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    # Pulumi accepts typed declarations only for the project's own namespace.
+    assert project["name"] == NAMESPACE
+    declared = project["config"]
     hse_declared = {k: v for k, v in declared.items() if k.startswith("hse:")}
     model_keys = StackConfig.keys()
     assert set(hse_declared) == set(model_keys)
@@ -147,5 +150,5 @@ def test_a_peer_that_was_never_deployed_is_named(project_copy: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Engine(project_copy, deployed={"us-east": {}}).plan("eu-west")
     message = str(info.value)
-    assert "stack organization/hse-platform/us-east: output 'vpcId' is missing; deploy it first (pulumi up --stack us-east)" in message
+    assert "stack organization/hse/us-east: output 'vpcId' is missing; deploy it first (pulumi up --stack us-east)" in message
     assert info.value.declared == []

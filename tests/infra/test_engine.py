@@ -67,7 +67,7 @@ def test_stack_outputs_fulfil_the_region_contract(plans, stack) -> None:
 
 def test_stack_references_resolve_from_the_earlier_stacks(plans) -> None:
     refs = plans["ap-se"].find("pulumi:pulumi:StackReference")
-    assert sorted(r.id for r in refs) == ["organization/hse-platform/eu-west", "organization/hse-platform/us-east"]
+    assert sorted(r.id for r in refs) == ["organization/hse/eu-west", "organization/hse/us-east"]
     for ref in refs:
         assert ref.external and ref.output("outputs") == plans[ref.id.rsplit("/", 1)[1]].outputs
 
@@ -146,3 +146,16 @@ def test_unknown_data_sources_fail_loudly(project_copy: Path) -> None:
 
     with pytest.raises(Exception, match="no answer for data source aws:ec2/getVpc:getVpc"):
         Engine(project_copy, program=program).plan("us-east")
+
+
+def test_the_pulumi_entry_point_declares_the_same_plan(plans) -> None:
+    """`infra/__main__.py`, run as Pulumi's language host runs it, is the program the engine plans."""
+    import runpy
+
+    project_dir = Path(__file__).resolve().parents[2]
+
+    def as_pulumi_runs_it(_: Path) -> None:
+        runpy.run_path(str(project_dir / "infra"), run_name="__main__")
+
+    plan = Engine(project_dir, program=as_pulumi_runs_it).plan("us-east")
+    assert plan.to_export() == plans["us-east"].to_export()
