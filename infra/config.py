@@ -39,7 +39,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}"
+        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
 
 
 class ConfigError(pulumi.RunError):
@@ -295,7 +295,7 @@ def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = 
     try:
         own_file = project.stack_file(stack)
     except StackFileError as exc:
-        raise ConfigError([Problem(f"Pulumi.{stack}.yaml", f"{NAMESPACE}:*", str(exc))]) from None
+        raise ConfigError([Problem(exc.file, "", exc.reason)]) from None
     if config is not None:
         own_file = StackFile(stack, own_file.path, config, own_file.secret_keys)
     cfg, problems = parse_stack(own_file)
@@ -306,7 +306,7 @@ def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = 
         try:
             other, other_problems = parse_stack(project.stack_file(name))
         except StackFileError as exc:
-            problems.append(Problem(f"Pulumi.{name}.yaml", f"{NAMESPACE}:*", str(exc)))
+            problems.append(Problem(exc.file, "", exc.reason))
             continue
         problems.extend(other_problems)
         if other is not None:

@@ -23,6 +23,11 @@ PROJECT_FILE = "Pulumi.yaml"
 class StackFileError(Exception):
     """A project or stack file that cannot be read as Pulumi config."""
 
+    def __init__(self, file: str, reason: str):
+        super().__init__(f"{file}: {reason}")
+        self.file = file
+        self.reason = reason
+
 
 @dataclass(frozen=True)
 class StackFile:
@@ -60,9 +65,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(path.read_text(), Loader=_Loader) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise StackFileError(f"{path.name}: cannot be read as YAML: {exc}") from exc
+        raise StackFileError(path.name, f"cannot be read as YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise StackFileError(f"{path.name}: expected a YAML mapping at the top level")
+        raise StackFileError(path.name, "expected a YAML mapping at the top level")
     return data
 
 
@@ -104,7 +109,7 @@ class Project:
         path = self.stack_path(stack)
         if not path.exists():
             known = ", ".join(self.stack_names()) or "none"
-            raise StackFileError(f"{path.name}: no such stack file (stacks in this project: {known})")
+            raise StackFileError(path.name, f"no such stack file (stacks in this project: {known})")
         project = self.name
         config: dict[str, str] = {}
         secret_keys: set[str] = set()
@@ -115,7 +120,7 @@ class Project:
                 config[key] = _as_config_string(decl["default"])
         raw = _load_yaml(path).get("config") or {}
         if not isinstance(raw, dict):
-            raise StackFileError(f"{path.name}: 'config' must be a mapping of keys to values")
+            raise StackFileError(path.name, "'config' must be a mapping of keys to values")
         for key, value in raw.items():
             qualified = _qualify(str(key), project)
             if isinstance(value, dict) and set(value) == {"secure"}:

@@ -76,7 +76,8 @@ class Engine:
     def plan(self, stack: str) -> StackPlan:
         if stack not in self._plans:
             if stack in self._in_progress:
-                raise ConfigError([])  # a peer cycle; validation of the stack reports it
+                # Unreachable with valid config (peers deploy strictly earlier); kept as a guard.
+                raise RuntimeError(f"stack {stack!r} is its own (indirect) peer")
             self._in_progress.add(stack)
             try:
                 for peer in self._peers_of(stack):

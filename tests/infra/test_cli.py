@@ -49,3 +49,11 @@ def test_unknown_stack_is_a_clear_error(capsys) -> None:
     err = io.StringIO()
     assert main(["plan", "--stack", "us-west"], out=io.StringIO(), err=err) == EXIT_INVALID_CONFIG
     assert "Pulumi.us-west.yaml: no such stack file (stacks in this project: ap-se, eu-west, us-east)" in err.getvalue()
+
+
+def test_unreadable_stack_file_is_a_clear_error(project_copy: Path) -> None:
+    (project_copy / "Pulumi.eu-west.yaml").write_text("config:\n  hse:role: [secondary\n")
+    err = io.StringIO()
+    code = main(["--project", str(project_copy), "plan", "--stack", "us-east"], out=io.StringIO(), err=err)
+    assert code == EXIT_INVALID_CONFIG
+    assert "  - Pulumi.eu-west.yaml: cannot be read as YAML" in err.getvalue()

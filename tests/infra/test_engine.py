@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from infra.cli import render_summary, render_tree
 from infra.contract import RegionExports
 from infra.engine import Engine
 from infra.engine.plan import SECRET_SIG, SIG_KEY
@@ -129,6 +130,8 @@ def test_secrets_are_redacted_in_the_export(project_copy: Path) -> None:
     assert exported == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
     assert plan.root.to_export()["outputs"]["plain"] == "visible"
     assert plan.root.to_export()["outputs"]["password"][SIG_KEY] == SECRET_SIG
+    printed = "\n".join(render_tree(plan) + render_summary(plan))
+    assert "password: [secret]" in printed and "offline-secret" not in printed
 
 
 def test_a_resource_on_the_default_provider_is_refused(project_copy: Path) -> None:
