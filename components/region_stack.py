@@ -170,7 +170,7 @@ class RegionStack(pulumi.ComponentResource):
                      zones: list[str], opts: pulumi.ResourceOptions) -> aws.ec2.RouteTable:
         rt = aws.ec2.RouteTable(f"{name}-{role}-rt", vpc_id=vpc_id, tags={"Name": f"{name}-{role}"}, opts=opts)
         for zone, subnet in zip(zones, subnets):
-            # An app table serves one AZ and already carries it in its role.
-            suffix = "" if zone in role else f"-{zone}"
-            aws.ec2.RouteTableAssociation(f"{name}-{role}{suffix}", route_table_id=rt.id, subnet_id=subnet.id, opts=opts)
+            # A table of a single subnet (an app AZ) already names its zone in its role.
+            assoc = f"{name}-{role}" if len(subnets) == 1 else f"{name}-{role}-{zone}"
+            aws.ec2.RouteTableAssociation(assoc, route_table_id=rt.id, subnet_id=subnet.id, opts=opts)
         return rt

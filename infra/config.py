@@ -114,10 +114,6 @@ class StackConfig(_Section):
     def is_primary(self) -> bool:
         return self.role == "primary"
 
-    @property
-    def region(self) -> topology.AwsRegion:
-        return topology.region(self.aws_region)
-
     @classmethod
     def keys(cls) -> dict[str, tuple[Optional[str], str, Any]]:
         """Every flat key: `hse:<alias>` -> (section or None, field name, field info)."""

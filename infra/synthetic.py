@@ -37,7 +37,7 @@ def write_topology(source: Path, dest: Path, regions: int) -> list[str]:
     created: list[str] = []
     for i in range(regions):
         template = primary if i == 0 else secondary
-        config = yaml.safe_load(template.file and (source / template.file).read_text())["config"]
+        config = yaml.safe_load((source / template.file).read_text())["config"]
         region = topology.region(names[i])
         stack = f"s{i:02d}-{region.name}"
         config.update({

@@ -8,6 +8,7 @@ flow log naming its log group's ARN) can be checked by value.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import json
@@ -50,6 +51,41 @@ def _plain(value: Any) -> Any:
     return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _random(type_: str, name: str, urn: str, inputs: dict) -> tuple[str, dict]:
+    """pulumi-random results, derived from the URN so a plan is reproducible."""
+    from pulumi.runtime import rpc
+
+    digest = _digest(urn) * 4
+    outputs = dict(inputs)
+    kind = type_.split(":")[-1]
+    if kind in ("RandomPassword", "RandomString"):
+        length = int(_plain(inputs.get("length", 16)))
+        result = "".join(_ALPHABET[int(digest[i:i + 2], 16) % len(_ALPHABET)] for i in range(0, 2 * length, 2))
+        # A password is a secret in the real provider too; it must never reach a plan in clear.
+        outputs["result"] = rpc.wrap_rpc_secret(result) if kind == "RandomPassword" else result
+        if kind == "RandomPassword":
+            outputs["bcryptHash"] = rpc.wrap_rpc_secret(f"$2a$10${digest[:53]}")
+        return ("none" if kind == "RandomPassword" else result), outputs
+    if kind == "RandomId":
+        raw = bytes.fromhex(digest[: 2 * int(_plain(inputs.get("byteLength", 8)))])
+        outputs.update(hex=raw.hex(), dec=str(int.from_bytes(raw, "big")),
+                       b64Std=base64.b64encode(raw).decode(), b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        return outputs["b64Url"], outputs
+    if kind == "RandomInteger":
+        low, high = int(_plain(inputs["min"])), int(_plain(inputs["max"]))
+        outputs["result"] = low + int(digest[:8], 16) % (high - low + 1)
+        return str(outputs["result"]), outputs
+    if kind == "RandomUuid":
+        outputs["result"] = str(uuid.UUID(digest[:32]))
+        return outputs["result"], outputs
+    result = f"{name}-{digest[:6]}"
+    outputs.setdefault("result", result)
+    return result, outputs
+
+
 class OfflineCloud:
     """Answers resource registrations and data-source calls like AWS would."""
 
@@ -89,12 +125,16 @@ class OfflineCloud:
             stack_name = str(inputs.get("name") or resource_id)
             return stack_name, {"name": stack_name, "outputs": self._stack_outputs(stack_name),
                                 "secretOutputNames": []}
+        if type_.startswith("random:"):
+            return _random(type_, name, urn, inputs)
+        if not type_.startswith("aws:"):
+            # Other providers (kubernetes, cloudflare): echo the inputs under a stable id.
+            return f"{name}-{_digest(urn)[:8]}", dict(inputs)
         region = self.region_of(provider_ref, inputs)
         resource_id, outputs = self._aws_like(type_, name, urn, inputs, region)
         if is_taggable(type_):
             outputs["tagsAll"] = {**self.default_tags(provider_ref), **(_plain(inputs.get("tags")) or {})}
-        if type_.startswith("aws:"):
-            outputs.setdefault("region", region)
+        outputs.setdefault("region", region)
         return resource_id, outputs
 
     def _arn(self, service: str, region: str, resource: str) -> str:

@@ -162,3 +162,32 @@ def test_the_pulumi_entry_point_declares_the_same_plan(plans) -> None:
 
     plan = Engine(project_dir, program=as_pulumi_runs_it).plan("us-east")
     assert plan.to_export() == plans["us-east"].to_export()
+
+
+def test_random_password_is_secret_and_reproducible(project_copy: Path) -> None:
+    import pulumi_random as random
+
+    def program(project_dir: Path) -> None:
+        provider = random.Provider("random")
+        password = random.RandomPassword("db", length=24, special=False, opts=pulumi.ResourceOptions(provider=provider))
+        pulumi.export("length", password.result.apply(len))
+
+    first = Engine(project_copy, program=program).plan("us-east")
+    second = Engine(project_copy, program=program).plan("us-east")
+    (password,) = first.find("random:index/randomPassword:RandomPassword")
+    assert len(password.output("result")) == 24 and password.output("result").isalnum()
+    assert password.to_export()["outputs"]["result"] == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
+    assert first.outputs["length"] == 24
+    assert second.find("random:index/randomPassword:RandomPassword")[0].output("result") == password.output("result")
+
+
+def test_a_six_region_topology_from_the_stack_files(tmp_path: Path) -> None:
+    from infra.synthetic import write_topology
+
+    stacks = write_topology(Path(__file__).resolve().parents[2], tmp_path / "six", 6)
+    assert stacks[0] == "s00-us-east-1" and len(stacks) == 6
+    engine = Engine(tmp_path / "six")
+    plan = engine.plan(stacks[-1])
+    assert len(plan.find("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == 5
+    assert plan.outputs["vpcCidr"] == "10.5.0.0/16"
+    assert engine.plan(stacks[0]).outputs["role"] == "primary"
