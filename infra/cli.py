@@ -2,6 +2,7 @@
 
     python -m infra.cli plan --stack us-east          # one stack (its peers are planned first)
     python -m infra.cli plan --all --out plan/        # every stack in deploy order, written as stack exports
+    python -m infra.cli validate                      # check every stack file, report all problems
 
 `plan` evaluates the program offline (no Pulumi CLI, no cloud account), prints each
 stack's resource tree, a count by type and the stack outputs, and with `--out` writes
@@ -17,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
-from infra.config import ConfigError
+from infra.config import ConfigError, Problem, deploy_order, load_stack
 from infra.engine import Engine, StackPlan
 from infra.engine.plan import redact
-from infra.stackfiles import StackFileError
+from infra.stackfiles import Project, StackFileError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_INVALID_CONFIG = 2
@@ -88,6 +89,23 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate every stack file (or one) without planning; all problems of all stacks at once."""
+    project = Project(args.project)
+    stacks = [args.stack] if args.stack else deploy_order(project)
+    problems: list[Problem] = []
+    for stack in stacks:
+        try:
+            cfg = load_stack(project, stack)
+        except ConfigError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+            continue
+        out.write(f"{stack}: valid ({cfg.role}, {cfg.aws_region}, {cfg.network.vpc_cidr}, deploy order {cfg.deploy_order})\n")
+    if problems:
+        raise ConfigError(problems)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.cli", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project directory (holds Pulumi.yaml)")
@@ -99,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, help="write <OUT>/<stack>.json in the shape of `pulumi stack export`")
     plan.add_argument("--summary-only", action="store_true", help="skip the resource tree")
     plan.set_defaults(func=cmd_plan)
+    validate = sub.add_parser("validate", help="check the stack files without planning")
+    validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")
+    validate.set_defaults(func=cmd_validate)
     return parser
 
 

@@ -57,3 +57,24 @@ def test_unreadable_stack_file_is_a_clear_error(project_copy: Path) -> None:
     code = main(["--project", str(project_copy), "plan", "--stack", "us-east"], out=io.StringIO(), err=err)
     assert code == EXIT_INVALID_CONFIG
     assert "  - Pulumi.eu-west.yaml: cannot be read as YAML" in err.getvalue()
+
+
+def test_validate_reports_every_stack() -> None:
+    out = io.StringIO()
+    assert main(["validate"], out=out) == 0
+    assert out.getvalue().splitlines() == [
+        "us-east: valid (primary, us-east-1, 10.0.0.0/16, deploy order 0)",
+        "eu-west: valid (secondary, eu-west-1, 10.1.0.0/16, deploy order 1)",
+        "ap-se: valid (secondary, ap-southeast-1, 10.2.0.0/16, deploy order 2)",
+    ]
+
+
+def test_validate_lists_problems_of_all_stacks_once(project_copy: Path) -> None:
+    edit_stack(project_copy, "eu-west", appInstanceCount=0)
+    edit_stack(project_copy, "ap-se", awsRegion="ap-southeast-9")
+    err = io.StringIO()
+    assert main(["--project", str(project_copy), "validate"], out=io.StringIO(), err=err) == EXIT_INVALID_CONFIG
+    lines = sorted(line for line in err.getvalue().splitlines() if line.startswith("  - "))
+    assert len(lines) == 2
+    assert lines[0].startswith("  - Pulumi.ap-se.yaml: hse:awsRegion: 'ap-southeast-9' is not an AWS region")
+    assert lines[1].startswith("  - Pulumi.eu-west.yaml: hse:appInstanceCount: 0 is below 1")
