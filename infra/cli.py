@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
@@ -57,6 +58,8 @@ def render_summary(plan: StackPlan) -> list[str]:
     custom = sum(1 for r in managed if r.custom)
     lines = [f"{len(plan)} resources: {custom} cloud resources, {len(managed) - custom} components, "
              f"{len(plan) - len(managed) - 1} providers and stack reads"]
+    regions = Counter(plan.get(r.provider_urn).input("region", "?") for r in managed if r.custom and r.provider_urn)
+    lines.append("by region: " + ", ".join(f"{region} {n}" for region, n in sorted(regions.items())))
     counts = plan.count_by_type()
     width = max(len(t) for t in counts)
     lines.append("by type:")
