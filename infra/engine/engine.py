@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
+import copy
 import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -21,7 +21,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
-from infra.config import ConfigError, load_stack
+from infra.config import ConfigError, deploy_order, load_stack
 from infra.engine.cloud import OFFLINE_ACCOUNT_ID, ORGANIZATION, OfflineCloud
 from infra.engine.monitor import RecordingMonitor
 from infra.engine.plan import StackPlan, dependency_order
@@ -66,8 +66,6 @@ class Engine:
         self._in_progress: set[str] = set()
 
     def deploy_order(self) -> list[str]:
-        from infra.config import deploy_order
-
         return deploy_order(self.project)
 
     def plan_all(self) -> list[StackPlan]:
@@ -98,7 +96,7 @@ class Engine:
     def _stack_outputs(self, reference: str) -> dict[str, Any]:
         stack = reference.rsplit("/", 1)[-1]
         if stack in self._deployed:
-            return json.loads(json.dumps(self._deployed[stack]))
+            return copy.deepcopy(self._deployed[stack])
         plan = self._plans.get(stack)
         return plan.outputs if plan is not None else {}
 
