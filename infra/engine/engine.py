@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import copy
+import json
 import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -49,6 +50,16 @@ class _DiagnosticsEngine(MockEngine):
         if request.severity in (engine_pb2.WARNING, engine_pb2.ERROR):
             self._sink.append(request.message)
         return super().Log(request)
+
+
+def _denied_default_providers(config: dict[str, str]) -> frozenset[str]:
+    """The packages `pulumi:disable-default-providers` lists, as the real engine reads them."""
+    raw = config.get("pulumi:disable-default-providers", "[]")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = [raw]
+    return frozenset(str(v) for v in (value if isinstance(value, list) else [value]))
 
 
 class Engine:
@@ -104,7 +115,7 @@ class Engine:
         stack_file = self.project.stack_file(stack)
         project_name = self.project.name
         cloud = OfflineCloud(self.account_id, stack_outputs=self._stack_outputs)
-        monitor = RecordingMonitor(cloud)
+        monitor = RecordingMonitor(cloud, _denied_default_providers(stack_file.config))
         diagnostics: list[str] = []
 
         def run() -> None:

@@ -46,9 +46,11 @@ class _NoMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """Answers the SDK through `OfflineCloud` and records each resource in order."""
 
-    def __init__(self, cloud: OfflineCloud):
+    def __init__(self, cloud: OfflineCloud, denied_default_providers: frozenset[str] = frozenset()):
         super().__init__(_NoMocks())
         self.cloud = cloud
+        # Packages whose default provider is disabled (`pulumi:disable-default-providers`; "*" is all).
+        self.denied_default_providers = denied_default_providers
         self.records: list[Resource] = []
         self._by_urn: dict[str, Resource] = {}
         self._lock = threading.Lock()
@@ -75,8 +77,11 @@ class RecordingMonitor(MockMonitor):
         if request.type == STACK_TYPE or not request.custom:
             self._record(record)
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        if not request.provider and not request.type.startswith("pulumi:providers:"):
-            raise ValueError(f"{urn} uses the default provider; every resource needs an explicit provider")
+        package = request.type.split(":", 1)[0]
+        if not request.provider and package != "pulumi" and (
+                package in self.denied_default_providers or "*" in self.denied_default_providers):
+            raise ValueError(f"{urn} uses the default {package} provider, which this project disables "
+                             "(pulumi:disable-default-providers); pass an explicit provider")
         rid, state = self.cloud.new_resource(type_=request.type, name=request.name, urn=urn, inputs=inputs,
                                              provider_ref=request.provider, resource_id=request.importId)
         record.id, record.outputs = rid, state

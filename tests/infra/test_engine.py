@@ -138,7 +138,7 @@ def test_a_resource_on_the_default_provider_is_refused(project_copy: Path) -> No
     def program(project_dir: Path) -> None:
         aws.s3.Bucket("ambient")
 
-    with pytest.raises(Exception, match="uses the default provider"):
+    with pytest.raises(Exception, match="uses the default aws provider, which this project disables"):
         Engine(project_copy, program=program).plan("us-east")
 
 
