@@ -10,6 +10,7 @@ know about later ones, so stacks deploy in order without a cycle.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -57,6 +58,15 @@ class VpcPeeringArgs:
     """The earlier stack's VPC."""
     accepter_account_id: str
     """The account that owns the accepter VPC."""
+
+
+def collapse(cidrs: Sequence[str]) -> list[str]:
+    """The same addresses in as few networks as possible (3 app /19s become a /18 and a /19).
+
+    Every peer region adds rules to the same groups; fewer networks per peer keeps the
+    groups under AWS's default quota of 60 rules per direction for longer.
+    """
+    return [str(n) for n in ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs)]
 
 
 class VpcPeering(pulumi.ComponentResource):
@@ -120,13 +130,13 @@ class VpcPeering(pulumi.ComponentResource):
                 vpc_peering_connection_id=connection_id,
                 opts=opts,
             )
-        for cidr in other.app_subnet_cidrs:
+        for cidr in collapse(other.app_subnet_cidrs):
             slug = f"{other.stack}-{cidr_slug(cidr)}"
             ingress(f"{prefix}-database", side.database_group_id,
                     Rule(slug, f"PostgreSQL from {other.stack} app tier", POSTGRES_PORT, cidr=cidr), opts)
             ingress(f"{prefix}-redis", side.redis_group_id,
                     Rule(slug, f"Redis from {other.stack} app tier", REDIS_PORT, cidr=cidr), opts)
-        for cidr in other.data_subnet_cidrs:
+        for cidr in collapse(other.data_subnet_cidrs):
             slug = f"{other.stack}-{cidr_slug(cidr)}"
             egress(f"{prefix}-app", side.app_group_id,
                    Rule(f"pg-{slug}", f"PostgreSQL in {other.stack}", POSTGRES_PORT, cidr=cidr), opts)

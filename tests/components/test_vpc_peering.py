@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.vpc_peering import collapse
 from infra.engine import StackPlan
 
 REQUEST = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
@@ -76,6 +77,13 @@ def test_the_peer_side_rules_open_the_peer_data_tier_to_this_app_tier(plans) -> 
     assert {(r.input("securityGroupId"), r.input("fromPort"), r.input("cidrIpv4")) for r in on_peer} == {
         (primary[group], port, cidr)
         for group, port in (("databaseSecurityGroupId", 5432), ("redisSecurityGroupId", 6379))
-        for cidr in here["appSubnetCidrs"]
+        for cidr in ("10.1.0.0/18", "10.1.64.0/19")
     }
+    assert collapse(here["appSubnetCidrs"]) == ["10.1.0.0/18", "10.1.64.0/19"]
     assert {_region(plan, r) for r in on_peer} == {"us-east-1"}
+
+
+def test_collapse_keeps_exactly_the_same_addresses() -> None:
+    assert collapse(["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"]) == ["10.0.0.0/18", "10.0.64.0/19"]
+    assert collapse(["10.0.112.0/22", "10.0.116.0/22", "10.0.120.0/22"]) == ["10.0.112.0/21", "10.0.120.0/22"]
+    assert collapse(["10.0.0.0/19", "10.0.64.0/19"]) == ["10.0.0.0/19", "10.0.64.0/19"]  # never widened

@@ -33,8 +33,8 @@ def test_plan_one_stack_summary_only(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "=== stack eu-west ===" in text and "=== stack us-east ===" not in text
     assert "aws:ec2/vpc:Vpc  hse-eu-west-vpc" not in text
-    # eu-west owns its peering's us-east-1 side: accepter, DNS option, 4 routes, 6 data-tier ingress and 6 app egress rules.
-    assert "by region: eu-west-1 69, us-east-1 18" in text
+    # eu-west owns its peering's us-east-1 side: accepter, DNS option, 4 routes, 4 data-tier ingress and 4 app egress rules.
+    assert "by region: eu-west-1 65, us-east-1 14" in text
     assert "  appSubnetCidrs: [\"10.1.0.0/19\", \"10.1.32.0/19\", \"10.1.64.0/19\"]" in text
 
 
