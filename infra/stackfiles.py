@@ -76,6 +76,7 @@ class Project:
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
+        self._stack_files: dict[str, StackFile] = {}
 
     @functools.cached_property
     def definition(self) -> dict[str, Any]:
@@ -103,9 +104,13 @@ class Project:
     def stack_path(self, stack: str) -> Path:
         return self.directory / f"Pulumi.{stack}.yaml"
 
-    @functools.lru_cache(maxsize=None)
     def stack_file(self, stack: str) -> StackFile:
         """The merged config of one stack: project values and defaults, then the stack file."""
+        if stack not in self._stack_files:
+            self._stack_files[stack] = self._read_stack_file(stack)
+        return self._stack_files[stack]
+
+    def _read_stack_file(self, stack: str) -> StackFile:
         path = self.stack_path(stack)
         if not path.exists():
             known = ", ".join(self.stack_names()) or "none"
