@@ -29,7 +29,7 @@ EXIT_INVALID_CONFIG = 2
 
 
 def render_tree(plan: StackPlan) -> list[str]:
-    """The resources as a tree of parents and children, in declaration order."""
+    """The resources as a tree of parents and children, in the plan's dependency order."""
     children: dict[str, list] = {}
     for r in plan.resources:
         children.setdefault(r.parent, []).append(r)

@@ -126,12 +126,16 @@ def dependency_order(resources: list[Resource]) -> list[Resource]:
 
 @dataclass
 class StackPlan:
-    """Everything one stack declared, in declaration order."""
+    """Everything one stack declared, in dependency order (see `dependency_order`)."""
 
     project: str
     stack: str
     resources: list[Resource]
     diagnostics: list[str] = field(default_factory=list)
+    _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_urn = {r.urn: r for r in self.resources}
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
@@ -149,10 +153,7 @@ class StackPlan:
         return reveal(self.root.outputs)
 
     def get(self, urn: str) -> Resource:
-        for r in self.resources:
-            if r.urn == urn:
-                return r
-        raise KeyError(urn)
+        return self._by_urn[urn]
 
     def find(self, type_: str, name: Optional[str] = None) -> list[Resource]:
         return [r for r in self.resources if r.type == type_ and (name is None or r.name == name)]
