@@ -34,10 +34,10 @@ def write_topology(source: Path, dest: Path, regions: int) -> list[str]:
         raise ValueError(f"at most {min(len(names), 250)} synthetic regions are available")
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / PROJECT_FILE, dest / PROJECT_FILE)
+    templates = {s.stack: yaml.safe_load((source / s.file).read_text())["config"] for s in (primary, secondary)}
     created: list[str] = []
     for i in range(regions):
-        template = primary if i == 0 else secondary
-        config = yaml.safe_load((source / template.file).read_text())["config"]
+        config = dict(templates[primary.stack if i == 0 else secondary.stack])
         region = topology.region(names[i])
         stack = f"s{i:02d}-{region.name}"
         config.update({
@@ -45,10 +45,9 @@ def write_topology(source: Path, dest: Path, regions: int) -> list[str]:
             "hse:deployOrder": i,
             "hse:vpcCidr": f"10.{i}.0.0/16",
             "hse:availabilityZones": list(region.availability_zones[:3]),
-            "hse:peers": list(created),
         })
-        if i == 0:
-            config.pop("hse:peers")
+        if created:
+            config["hse:peers"] = list(created)
         (dest / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
         created.append(stack)
     return created

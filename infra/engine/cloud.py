@@ -15,6 +15,8 @@ import json
 import uuid
 from typing import Any, Callable, Optional
 
+from pulumi.runtime import rpc
+
 from infra import topology
 from infra.engine.schema import is_taggable
 
@@ -46,8 +48,6 @@ def _digest(*parts: str) -> str:
 
 def _plain(value: Any) -> Any:
     """A value with the engine's secret wrapper removed."""
-    from pulumi.runtime import rpc
-
     return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
 
 
@@ -56,8 +56,6 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 def _random(type_: str, name: str, urn: str, inputs: dict) -> tuple[str, dict]:
     """pulumi-random results, derived from the URN so a plan is reproducible."""
-    from pulumi.runtime import rpc
-
     digest = _digest(urn) * 4
     outputs = dict(inputs)
     kind = type_.split(":")[-1]
