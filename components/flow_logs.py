@@ -19,6 +19,8 @@ class FlowLogsArgs:
     """The account the log delivery role trusts (confused-deputy guard)."""
     retention_days: int
     """How long CloudWatch keeps the flow log records."""
+    log_group_prefix: str
+    """Start of the log group's name, e.g. `/hse/production/us-east/`; AWS appends a unique suffix."""
 
 
 def _assume_role_policy(account_id: str) -> str:
@@ -33,15 +35,20 @@ def _assume_role_policy(account_id: str) -> str:
     })
 
 
+# Actions VPC Flow Logs needs to deliver into one log group. DescribeLogGroups is a
+# list call that IAM only authorizes on "*"; everything else is scoped to the group.
+DELIVERY_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+LIST_ACTIONS = ("logs:DescribeLogGroups",)
+
+
 def _delivery_policy(log_group_arn: str) -> str:
     return json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                       "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-            "Resource": [log_group_arn, f"{log_group_arn}:*"],
-        }],
+        "Statement": [
+            {"Sid": "DeliverToTheFlowLogGroup", "Effect": "Allow", "Action": list(DELIVERY_ACTIONS),
+             "Resource": [log_group_arn, f"{log_group_arn}:*"]},
+            {"Sid": "ListLogGroups", "Effect": "Allow", "Action": list(LIST_ACTIONS), "Resource": "*"},
+        ],
     })
 
 
@@ -55,24 +62,27 @@ class FlowLogs(pulumi.ComponentResource):
         super().__init__("hse:network:FlowLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        # Physical names are generated (a prefix plus a unique suffix): a replacement is
+        # created before the old resource is deleted and must not collide with it, and
+        # two environments in one account never share a name.
         group = aws.cloudwatch.LogGroup(
             f"{name}-group",
-            name=f"/hse/{name}",
+            name_prefix=f"{args.log_group_prefix}vpc-flow-logs-",
             retention_in_days=args.retention_days,
             opts=child,
         )
         role = aws.iam.Role(
             f"{name}-role",
-            name=f"{name}-delivery",
             assume_role_policy=_assume_role_policy(args.account_id),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             f"{name}-delivery",
             role=role.id,
             policy=group.arn.apply(_delivery_policy),
             opts=child,
         )
+        # The role is useless to VPC Flow Logs until its policy exists: wait for both.
         flow_log = aws.ec2.FlowLog(
             f"{name}-vpc",
             vpc_id=args.vpc_id,
@@ -82,7 +92,7 @@ class FlowLogs(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": f"{name}-vpc"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )
 
         self.log_group_name = group.name

@@ -62,6 +62,8 @@ class RegionStackArgs:
     """The application's port, opened from the public subnets to the app tier."""
     account_id: str
     """The AWS account, for the flow log delivery role's trust condition."""
+    log_group_prefix: str
+    """Start of the names of the region's log groups, unique per environment and stack."""
 
 
 class RegionStack(pulumi.ComponentResource):
@@ -143,7 +145,8 @@ class RegionStack(pulumi.ComponentResource):
         self.data_route_table_id = data_rt.id
 
         FlowLogs(f"{name}-flow-logs", FlowLogsArgs(vpc_id=vpc.id, account_id=args.account_id,
-                                                   retention_days=args.flow_log_retention_days), child)
+                                                   retention_days=args.flow_log_retention_days,
+                                                   log_group_prefix=args.log_group_prefix), child)
         self.security_groups = TierSecurityGroups(
             f"{name}-sg",
             TierSecurityGroupsArgs(vpc_id=vpc.id, public_subnet_cidrs=self.subnet_cidrs["public"], app_port=args.app_port),

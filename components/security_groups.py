@@ -42,9 +42,10 @@ class TierSecurityGroups(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         def group(tier: str, description: str) -> aws.ec2.SecurityGroup:
+            # No fixed name: Pulumi generates one with a unique suffix, so a replacement
+            # (the description is replace-only) never collides with the group it replaces.
             return aws.ec2.SecurityGroup(
                 f"{name}-{tier}",
-                name=f"{name}-{tier}",
                 description=description,
                 vpc_id=args.vpc_id,
                 revoke_rules_on_delete=True,

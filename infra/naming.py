@@ -11,6 +11,15 @@ def prefix(stack: str) -> str:
     return f"hse-{stack}"
 
 
+def log_group_prefix(environment: str, stack: str) -> str:
+    """Start of every log group a stack creates: `/hse/<environment>/<stack>/`.
+
+    The stack name is unique within the project and the environment tells two
+    deployments of the same stack names in one account apart.
+    """
+    return f"/hse/{environment}/{stack}/"
+
+
 def default_tags(*, stack: str, region: str, role: str, environment: str, cost_center: str) -> dict[str, str]:
     """The tags every provider applies to every taggable resource it creates."""
     return {

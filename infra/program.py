@@ -18,7 +18,7 @@ from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
 from infra.config import NAMESPACE, ConfigError, Problem, StackConfig, load_stack
 from infra.contract import RegionExports
-from infra.naming import prefix
+from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
 from infra.providers import RegionalProviders
 from infra.stackfiles import Project
@@ -59,6 +59,7 @@ def main(project_dir: Path) -> None:
             flow_log_retention_days=cfg.network.flow_log_retention_days,
             app_port=cfg.app.port,
             account_id=account_id,
+            log_group_prefix=log_group_prefix(cfg.environment, cfg.stack),
         ),
         pulumi.ResourceOptions(providers=[providers.home]),
     )

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from pulumi.runtime import rpc
 
 from infra import topology
-from infra.engine.schema import is_taggable
+from infra.engine.schema import is_autonamed, is_taggable
 
 # The documentation account AWS uses in its examples.
 OFFLINE_ACCOUNT_ID = "111122223333"
@@ -114,6 +114,17 @@ class OfflineCloud:
         return self._provider_tags.get(provider_ref.rsplit("::", 1)[0] if provider_ref else "", {})
 
     # -- resources -------------------------------------------------------------------
+    def check(self, *, type_: str, name: str, urn: str, inputs: dict) -> dict:
+        """The inputs as the provider's Check returns them: the autoname filled in.
+
+        Without `name` or `namePrefix` the AWS provider names the resource after its
+        logical name with a random suffix and records that in the inputs; with a
+        prefix, the name is only known after create (see `_aws_like`).
+        """
+        if is_autonamed(type_) and not inputs.get("name") and not inputs.get("namePrefix"):
+            return {**inputs, "name": f"{name}-{_digest(urn, 'autoname')[:7]}"}
+        return inputs
+
     def new_resource(self, *, type_: str, name: str, urn: str, inputs: dict,
                      provider_ref: str, resource_id: str = "") -> tuple[str, dict]:
         if type_.startswith("pulumi:providers:"):
@@ -141,6 +152,9 @@ class OfflineCloud:
     def _aws_like(self, type_: str, name: str, urn: str, inputs: dict, region: str) -> tuple[str, dict]:
         digest = _digest(urn)
         outputs = dict(inputs)
+        if inputs.get("namePrefix") and not inputs.get("name"):
+            # Terraform's unique id: a UTC timestamp to the 1/10000 s and a counter, 26 characters.
+            outputs["name"] = f"{_plain(inputs['namePrefix'])}{int(digest[:15], 16) % 10**18:018d}{digest[15:23]}"
         if type_ in _EC2_IDS:
             prefix, kind = _EC2_IDS[type_]
             rid = f"{prefix}-{digest[:17]}"
@@ -153,16 +167,14 @@ class OfflineCloud:
         elif type_ == "aws:ec2/route:Route":
             rid = f"r-{_plain(inputs['routeTableId'])}{int(digest[:8], 16) % 10**10}"
         elif type_ == "aws:iam/role:Role":
-            rid = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
-            outputs.update(name=rid, arn=f"arn:aws:iam::{self.account_id}:role/{rid}",
+            rid = str(_plain(outputs["name"]))
+            outputs.update(arn=f"arn:aws:iam::{self.account_id}:role/{rid}",
                            uniqueId=f"AROA{digest[:17].upper()}")
         elif type_ == "aws:iam/rolePolicy:RolePolicy":
-            policy_name = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
-            rid = f"{_plain(inputs['role'])}:{policy_name}"
-            outputs["name"] = policy_name
+            rid = f"{_plain(inputs['role'])}:{_plain(outputs['name'])}"
         elif type_ == "aws:cloudwatch/logGroup:LogGroup":
-            rid = str(_plain(inputs.get("name")) or f"{name}-{digest[:7]}")
-            outputs.update(name=rid, arn=self._arn("logs", region, f"log-group:{rid}"))
+            rid = str(_plain(outputs["name"]))
+            outputs["arn"] = self._arn("logs", region, f"log-group:{rid}")
         else:
             rid = f"{name}-{digest[:8]}"
             if type_.startswith("aws:"):

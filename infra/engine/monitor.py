@@ -66,6 +66,8 @@ class RecordingMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         _ensure_event_loop()
         inputs = _plain_value(rpc.deserialize_properties(request.object))
+        if request.custom:
+            inputs = self.cloud.check(type_=request.type, name=request.name, urn=urn, inputs=inputs)
         record = Resource(
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
             parent=request.parent, provider=request.provider,

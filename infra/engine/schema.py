@@ -36,9 +36,24 @@ def resource_class(type_token: str) -> Optional[type]:
 
 
 @functools.lru_cache(maxsize=None)
-def is_taggable(type_token: str) -> bool:
-    """Whether the resource type takes a `tags` argument (and so gets the provider's default tags)."""
+def arguments(type_token: str) -> frozenset[str]:
+    """The Python argument names the resource type takes (empty for unknown types)."""
     cls = resource_class(type_token)
     if cls is None or not hasattr(cls, "_internal_init"):
-        return False
-    return "tags" in inspect.signature(cls._internal_init).parameters
+        return frozenset()
+    return frozenset(inspect.signature(cls._internal_init).parameters)
+
+
+def is_taggable(type_token: str) -> bool:
+    """Whether the resource type takes a `tags` argument (and so gets the provider's default tags)."""
+    return "tags" in arguments(type_token)
+
+
+def is_autonamed(type_token: str) -> bool:
+    """Whether the provider generates the resource's `name` when the program gives none.
+
+    The AWS provider autonames every resource that has a `name` together with a
+    `name_prefix` argument: without either, the name is the logical name plus a random
+    suffix; with a prefix, the prefix plus a unique id.
+    """
+    return type_token.startswith("aws:") and {"name", "name_prefix"} <= arguments(type_token)
