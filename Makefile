@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup plan test bench clean
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -11,46 +11,25 @@ not overlap, across all stack files of the project.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import json
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Optional
 
-import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infra import topology
+from infra.problems import ConfigError, Problem
 from infra.stackfiles import Project, StackFile, StackFileError
 
 NAMESPACE = "hse"
+# Namespaces a stack file may use besides the project's: the engine's own and the providers'.
+OTHER_NAMESPACES = ("pulumi", "aws", "kubernetes", "cloudflare", "fastly", "random")
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One invalid value: which file, which key, what is wrong and what would be valid."""
-
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
-
-
-class ConfigError(pulumi.RunError):
-    """Invalid stack configuration. Raised before any resource is declared."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        # Filled in by the offline engine: what the program had declared when it stopped.
-        self.declared: list[str] = []
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"invalid stack configuration ({len(problems)} problem(s)):\n{lines}")
 
 
 class _Section(BaseModel):
@@ -66,8 +45,8 @@ class NetworkConfig(_Section):
                           description="IPv4 CIDR of the region's VPC, a private /16 to /20; unique across stacks.")
     availability_zones: list[str] = Field(alias="availabilityZones",
                                           description="The three availability zones of the region the VPC spans.")
-    nat_gateway_count: Optional[int] = Field(None, alias="natGatewayCount",
-                                             description="NAT gateways, 1 up to one per AZ (default: one per AZ).")
+    nat_gateway_count: int = Field(3, alias="natGatewayCount",
+                                   description="NAT gateways, 1 up to one per AZ (3, one per AZ, for zone independence).")
     flow_log_retention_days: int = Field(365, alias="flowLogRetentionDays",
                                          description="Retention of the VPC flow log group, in days (a CloudWatch Logs period).")
 
@@ -75,9 +54,6 @@ class NetworkConfig(_Section):
     def network(self) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(self.vpc_cidr)
 
-    @property
-    def nat_gateways(self) -> int:
-        return self.nat_gateway_count if self.nat_gateway_count is not None else len(self.availability_zones)
 
 
 class AppConfig(_Section):
@@ -115,6 +91,12 @@ class StackConfig(_Section):
         return self.role == "primary"
 
     @classmethod
+    def secret_keys(cls) -> frozenset[str]:
+        """Keys that may hold a secret (`pulumi config set --secret`): fields marked `secret`."""
+        return frozenset(key for key, (_, _, info) in cls.keys().items()
+                         if (info.json_schema_extra or {}).get("secret"))
+
+    @classmethod
     def keys(cls) -> dict[str, tuple[Optional[str], str, Any]]:
         """Every flat key: `hse:<alias>` -> (section or None, field name, field info)."""
         out: dict[str, tuple[Optional[str], str, Any]] = {}
@@ -150,12 +132,21 @@ def parse_stack(stack_file: StackFile) -> tuple[Optional[StackConfig], list[Prob
     sections: dict[str, dict[str, Any]] = {s: {} for s in StackConfig.SECTIONS}
     problems: list[Problem] = []
     for key, raw in sorted(stack_file.config.items()):
-        if not key.startswith(f"{NAMESPACE}:"):
+        namespace = key.split(":", 1)[0]
+        if namespace in OTHER_NAMESPACES:
             continue  # provider and pulumi: keys belong to their own owners
         if key not in keys:
             close = difflib.get_close_matches(key, keys, n=1)
             hint = f"did you mean {close[0]}?" if close else "valid keys are listed in Pulumi.yaml"
-            problems.append(Problem(file, key, f"unknown key; {hint}"))
+            if namespace != NAMESPACE:
+                problems.append(Problem(file, key, f"unknown namespace {namespace!r}, so nothing reads this key; {hint} "
+                                                   f"(namespaces: {', '.join((NAMESPACE, *OTHER_NAMESPACES))})"))
+            else:
+                problems.append(Problem(file, key, f"unknown key; {hint}"))
+            continue
+        if key in stack_file.secret_keys and key not in StackConfig.secret_keys():
+            problems.append(Problem(file, key, "is encrypted (secure:) but is not a secret: it is written in clear "
+                                               "into names and tags; set it with `pulumi config set` without --secret"))
             continue
         section, _, info = keys[key]
         target = top if section is None else sections[section]
@@ -224,7 +215,7 @@ def _check_values(cfg: StackConfig) -> list[Problem]:
         if foreign:
             bad("availabilityZones", f"{', '.join(foreign)} not in {region.name}; "
                                      f"valid: {', '.join(region.availability_zones)}")
-    if net.nat_gateway_count is not None and not (1 <= net.nat_gateway_count <= len(zones)):
+    if not (1 <= net.nat_gateway_count <= len(zones)):
         bad("natGatewayCount", f"{net.nat_gateway_count} is out of range; expected 1 to {len(zones)} (one per AZ at most)")
     if net.flow_log_retention_days not in LOG_RETENTION_DAYS:
         bad("flowLogRetentionDays", f"{net.flow_log_retention_days} is not a CloudWatch Logs retention period; "
@@ -293,7 +284,9 @@ def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = 
     except StackFileError as exc:
         raise ConfigError([Problem(exc.file, "", exc.reason)]) from None
     if config is not None:
-        own_file = StackFile(stack, own_file.path, config, own_file.secret_keys)
+        # Values as the CLI handed them to the program; keys the program was not asked
+        # about (unknown ones, to be reported) as the stack file holds them.
+        own_file = dataclasses.replace(own_file, config={**own_file.config, **config})
     cfg, problems = parse_stack(own_file)
     others: dict[str, StackConfig] = {}
     for name in project.stack_names():

@@ -13,11 +13,12 @@ from __future__ import annotations
 import ipaddress
 
 import pulumi
-from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import NAMESPACE, ConfigError, Problem, StackConfig
+from infra.config import NAMESPACE, StackConfig
+from infra.problems import ConfigError, Problem
 from infra.contract import RegionExports
 from infra.naming import prefix
+from infra.runtime import wait_for
 
 
 def stack_reference_name(peer: str) -> str:
@@ -32,7 +33,7 @@ def read_peer_exports(cfg: StackConfig) -> dict[str, RegionExports]:
     exports: dict[str, RegionExports] = {}
     problems: list[Problem] = []
     for peer, ref in refs.items():
-        outputs = _sync_await(ref.outputs.future()) or {}
+        outputs = wait_for(ref.outputs) or {}
         parsed, errors = RegionExports.parse(outputs)
         for error in errors:
             problems.append(Problem(cfg.file, f"{NAMESPACE}:peers",

@@ -12,11 +12,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
-from infra.config import NAMESPACE, ConfigError, Problem, StackConfig, load_stack
+from infra.config import NAMESPACE, StackConfig, load_stack
+from infra.problems import ConfigError, Problem
 from infra.contract import RegionExports
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
@@ -25,10 +25,18 @@ from infra.stackfiles import Project
 
 
 def program_config() -> dict[str, str]:
-    """The config the engine handed this run (stack file merged with project defaults)."""
-    merged = {k: str(v) for k, v in get_config_env().items()}
-    merged.update(CONFIG.get())
-    return merged
+    """Every key the config model knows, as the engine handed it to this run.
+
+    Read through the public `pulumi.Config`, one declared key at a time; keys the
+    model does not know are found in the stack file itself (`load_stack`).
+    """
+    config = pulumi.Config(NAMESPACE)
+    values = {}
+    for key in StackConfig.keys():
+        value = config.get(key.split(":", 1)[1])
+        if value is not None:
+            values[key] = value
+    return values
 
 
 def _check_zones_available(cfg: StackConfig, providers: RegionalProviders) -> None:
@@ -55,7 +63,7 @@ def main(project_dir: Path) -> None:
         RegionStackArgs(
             vpc_cidr=cfg.network.vpc_cidr,
             availability_zones=cfg.network.availability_zones,
-            nat_gateway_count=cfg.network.nat_gateways,
+            nat_gateway_count=cfg.network.nat_gateway_count,
             flow_log_retention_days=cfg.network.flow_log_retention_days,
             app_port=cfg.app.port,
             account_id=account_id,

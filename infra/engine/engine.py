@@ -22,7 +22,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
-from infra.config import ConfigError, deploy_order, load_stack
+from infra.config import deploy_order, load_stack
+from infra.problems import ConfigError
 from infra.engine.cloud import OFFLINE_ACCOUNT_ID, ORGANIZATION, OfflineCloud
 from infra.engine.monitor import RecordingMonitor
 from infra.engine.plan import StackPlan, dependency_order
@@ -112,6 +113,10 @@ class Engine:
         return plan.outputs if plan is not None else {}
 
     def _evaluate(self, stack: str) -> StackPlan:
+        # What the CLI checks before it starts the program: declared keys set, types right.
+        problems = self.project.cli_problems(stack)
+        if problems:
+            raise ConfigError(problems)
         stack_file = self.project.stack_file(stack)
         project_name = self.project.name
         cloud = OfflineCloud(self.account_id, stack_outputs=self._stack_outputs)

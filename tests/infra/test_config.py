@@ -30,7 +30,7 @@ def test_stack_files_validate_to_the_spec_values(stack: str) -> None:
     assert cfg.app.instance_count == instances
     assert (cfg.deploy_order, cfg.peers) == (order, peers)
     assert cfg.network.availability_zones == [f"{region}{z}" for z in "abc"]
-    assert cfg.network.nat_gateways == 3
+    assert cfg.network.nat_gateway_count == 3
     assert cfg.network.flow_log_retention_days == 365
 
 
@@ -66,9 +66,11 @@ BAD_CASES = [
     ("unknown-key", "eu-west", {"vpcCidrr": "10.1.0.0/16"},
      ["Pulumi.eu-west.yaml: hse:vpcCidrr: unknown key; did you mean hse:vpcCidr?"]),
     ("wrong-type", "eu-west", {"appInstanceCount": "three"},
-     ["Pulumi.eu-west.yaml: hse:appInstanceCount:", "valid integer", "'three'"]),
+     ["Pulumi.eu-west.yaml: hse:appInstanceCount: Stack 'eu-west' with configuration key 'hse:appInstanceCount' "
+      "must be of type 'integer' (the stack file holds a string 'three')"]),
     ("list-as-scalar", "eu-west", {"availabilityZones": "eu-west-1a"},
-     ["Pulumi.eu-west.yaml: hse:availabilityZones:", "valid list"]),
+     ["Pulumi.eu-west.yaml: hse:availabilityZones: Stack 'eu-west' with configuration key 'hse:availabilityZones' "
+      "must be of type 'array<string>' (the stack file holds a string 'eu-west-1a')"]),
     ("invalid-cidr", "eu-west", {"vpcCidr": "10.1.0.0/33"},
      ["Pulumi.eu-west.yaml: hse:vpcCidr: '10.1.0.0/33' is not a valid IPv4 network", "e.g. 10.0.0.0/16"]),
     ("host-bits-cidr", "eu-west", {"vpcCidr": "10.1.3.0/16"},
@@ -104,7 +106,8 @@ BAD_CASES = [
     ("retention-not-a-period", "eu-west", {"flowLogRetentionDays": 45},
      ["hse:flowLogRetentionDays: 45 is not a CloudWatch Logs retention period"]),
     ("missing-required", "eu-west", {"vpcCidr": None},
-     ["Pulumi.eu-west.yaml: hse:vpcCidr: is required; valid: IPv4 CIDR of the region's VPC"]),
+     ["Pulumi.eu-west.yaml: hse:vpcCidr: Stack 'eu-west' is missing configuration value 'hse:vpcCidr'",
+      "valid: IPv4 CIDR of the region's VPC"]),
 ]
 
 
