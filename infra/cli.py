@@ -1,123 +1,215 @@
-"""The operator's command line.
+"""The operator's command line. Run it from the repository root.
 
-    python -m infra.cli plan --stack us-east          # one stack (its peers are planned first)
-    python -m infra.cli plan --all --out plan/        # every stack in deploy order, written as stack exports
-    python -m infra.cli validate                      # check every stack file, report all problems
+    python -m infra.cli plan --all                         # every stack in deploy order
+    python -m infra.cli plan --stack eu-west               # one stack (its peers are planned first)
+    python -m infra.cli plan --all --out plan/             # also write <stack>.json like `pulumi stack export`
+    python -m infra.cli plan --all --diff main-plan/       # what changes against an earlier --out
+    python -m infra.cli validate                           # check every stack file, report all problems
 
-`plan` evaluates the program offline (no Pulumi CLI, no cloud account), prints each
-stack's resource tree, a count by type and the stack outputs, and with `--out` writes
-`<DIR>/<stack>.json` in the shape of `pulumi stack export`. Secrets are redacted in
-everything it prints or writes. Exit codes: 0 planned, 2 invalid configuration.
+`plan` evaluates the program offline (no Pulumi CLI, no cloud account) after
+validating every stack file. It prints each stack's resources, counts and outputs;
+with `--diff DIR` what would be created, updated and deleted against the plan in DIR.
+Secrets are redacted in everything it prints or writes.
+
+Exit codes:
+  0  success (with --detailed-exitcode: no changes against --diff)
+  1  other error (unwritable --out, unreadable --diff, a failure inside the program)
+  2  invalid configuration or usage (nothing was planned or written)
+  3  changes present (only with --detailed-exitcode)
+  130  interrupted (Ctrl-C); nothing half-written is left behind
+  141  output closed early (e.g. piped into head)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
 import sys
-from collections import Counter
+import tempfile
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Any, Iterator, Optional, Sequence, TextIO
 
-from infra.config import ConfigError, Problem, deploy_order, load_stack
+from rich.console import Console
+
+from infra.config import deploy_order, validate_stacks
 from infra.engine import Engine, StackPlan
-from infra.engine.plan import redact
+from infra.engine.diff import StackDiff, deleted_stack, diff_exports
+from infra.problems import ConfigError
+from infra.render import Renderer, counts, plan_outputs, regions
 from infra.stackfiles import Project, StackFileError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXIT_OK = 0
+EXIT_ERROR = 1
 EXIT_INVALID_CONFIG = 2
+EXIT_CHANGES = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
-def render_tree(plan: StackPlan) -> list[str]:
-    """The resources as a tree of parents and children, in the plan's dependency order."""
-    children: dict[str, list] = {}
-    for r in plan.resources:
-        children.setdefault(r.parent, []).append(r)
-    lines = [f"{plan.root.type}  {plan.root.name}"]
-
-    def walk(urn: str, indent: str) -> None:
-        kids = children.get(urn, [])
-        for i, r in enumerate(kids):
-            last = i == len(kids) - 1
-            lines.append(f"{indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{'  (read)' if r.external else ''}")
-            walk(r.urn, indent + ("   " if last else "│  "))
-
-    walk(plan.root.urn, "")
-    return lines
+class UserError(Exception):
+    """A mistake in how the command was called or where it may write: a message, no traceback."""
 
 
-def _format_value(value: object) -> str:
-    redacted = redact(value)
-    if isinstance(redacted, dict) and "ciphertext" in redacted:
-        return "[secret]"
-    return json.dumps(redacted) if not isinstance(redacted, str) else redacted
+# -- reading and writing plans --------------------------------------------------------
+def read_baseline(directory: Path) -> dict[str, dict[str, Any]]:
+    """The exports an earlier `plan --out DIR` wrote, by stack name."""
+    if not directory.is_dir():
+        raise UserError(f"--diff {directory}: no such folder; write one first with `plan --all --out {directory}`")
+    exports = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise UserError(f"--diff {directory}: {path.name} is not a plan export ({exc})") from None
+        if not isinstance(data, dict) or "deployment" not in data:
+            raise UserError(f"--diff {directory}: {path.name} is not a plan export (no 'deployment')")
+        exports[path.stem] = data
+    return exports
 
 
-def render_summary(plan: StackPlan) -> list[str]:
-    managed = plan.managed()
-    custom = sum(1 for r in managed if r.custom)
-    lines = [f"{len(plan)} resources: {custom} cloud resources, {len(managed) - custom} components, "
-             f"{len(plan) - len(managed) - 1} providers and stack reads"]
-    regions = Counter(plan.get(r.provider_urn).input("region", "?") for r in managed if r.custom and r.provider_urn)
-    lines.append("by region: " + ", ".join(f"{region} {n}" for region, n in sorted(regions.items())))
-    counts = plan.count_by_type()
-    width = max(len(t) for t in counts)
-    lines.append("by type:")
-    lines += [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
-    lines.append("outputs:")
-    lines += [f"  {k}: {_format_value(v)}" for k, v in sorted(plan.root.outputs.items())]
-    for message in plan.diagnostics:
-        lines.append(f"warning: {message}")
-    return lines
+@contextlib.contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """A fresh temporary folder beside `target` that replaces it whole on success.
+
+    Nothing from an earlier run survives (a removed stack's file included), and an
+    error or Ctrl-C part-way leaves `target` exactly as it was.
+    """
+    target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise UserError(f"--out {target}: exists and is not a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
+    try:
+        yield staging
+        old = None
+        if target.exists():
+            old = target.with_name(f"{staging.name}.old")
+            target.rename(old)
+        staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_export(plan: StackPlan, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{plan.stack}.json"
-    path.write_text(json.dumps(plan.to_export(), indent=2) + "\n")
-    return path
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` to `path` through a temporary file, so a reader never sees half of it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
+            json.dump(data, tmp, indent=2)
+            tmp.write("\n")
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp.name)
+        raise UserError(f"--json {path}: cannot write there ({exc.strerror or exc})") from None
 
 
-def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
+def summary_json(plans: list[StackPlan], diffs: list[StackDiff]) -> dict[str, Any]:
+    """The plan summary and diff in machine-readable form (what `--json` writes)."""
+    by_stack = {d.stack: d for d in diffs}
+    return {
+        "version": 1,
+        "stacks": [{"stack": p.stack, "counts": counts(p), "byRegion": regions(p),
+                    "byType": dict(sorted(p.count_by_type().items())), "outputs": plan_outputs(p),
+                    **({"diff": by_stack[p.stack].to_json()} if p.stack in by_stack else {})} for p in plans],
+        "deletedStacks": [d.to_json() for d in diffs if d.stack not in {p.stack for p in plans}],
+        "changes": any(d.changed for d in diffs),
+    }
+
+
+# -- commands -------------------------------------------------------------------------
+def cmd_plan(args: argparse.Namespace, console: Console) -> int:
+    project = Project(args.project)
+    stacks = deploy_order(project) if args.all else [args.stack]
+    # Every stack file is checked before anything is planned or written.
+    _, problems = validate_stacks(project, deploy_order(project) if args.all else stacks)
+    if problems:
+        raise ConfigError(problems)
+    baseline = read_baseline(args.diff) if args.diff else None
+
     engine = Engine(args.project)
-    stacks = engine.deploy_order() if args.all else [args.stack]
+    render = Renderer(console)
+    plans: list[StackPlan] = []
+    diffs: list[StackDiff] = []
     for stack in stacks:
         plan = engine.plan(stack)
-        out.write(f"\n=== stack {stack} ===\n")
+        plans.append(plan)
+        render.heading(f"stack {stack}")
         if not args.summary_only:
-            out.write("\n".join(render_tree(plan)) + "\n")
-        out.write("\n".join(render_summary(plan)) + "\n")
-        if args.out:
-            out.write(f"wrote {write_export(plan, Path(args.out))}\n")
-    return 0
+            render.tree(plan)
+        render.summary(plan)
+        if baseline is not None:
+            diff = diff_exports(stack, baseline.get(stack), plan.to_export())
+            diffs.append(diff)
+            render.diff(diff)
+    if baseline is not None and args.all:
+        for gone in sorted(set(baseline) - set(stacks)):
+            diff = deleted_stack(gone, baseline[gone])
+            diffs.append(diff)
+            render.heading(f"stack {gone} (no stack file any more)")
+            render.diff(diff)
+    render.grand_total(plans, diffs)
+
+    if args.out:
+        with atomic_folder(args.out) as staging:
+            for plan in plans:
+                (staging / f"{plan.stack}.json").write_text(json.dumps(plan.to_export(), indent=2) + "\n")
+        console.print(f"wrote {', '.join(f'{p.stack}.json' for p in plans)} to {args.out}")
+    if args.json:
+        write_json(args.json, summary_json(plans, diffs))
+        console.print(f"wrote {args.json}")
+    if args.detailed_exitcode and any(d.changed for d in diffs):
+        return EXIT_CHANGES
+    return EXIT_OK
 
 
-def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     """Validate every stack file (or one) without planning; all problems of all stacks at once."""
     project = Project(args.project)
     stacks = [args.stack] if args.stack else deploy_order(project)
-    problems: list[Problem] = []
-    for stack in stacks:
-        try:
-            cfg = load_stack(project, stack)
-        except ConfigError as exc:
-            problems += [p for p in exc.problems if p not in problems]
-            continue
-        out.write(f"{stack}: valid ({cfg.role}, {cfg.aws_region}, {cfg.network.vpc_cidr}, deploy order {cfg.deploy_order})\n")
+    configs, problems = validate_stacks(project, stacks)
+    for stack, cfg in configs.items():
+        console.print(f"{stack}: valid ({cfg.role}, {cfg.aws_region}, {cfg.network.vpc_cidr}, "
+                      f"deploy order {cfg.deploy_order})")
     if problems:
         raise ConfigError(problems)
-    return 0
+    return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra.cli", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project directory (holds Pulumi.yaml)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser("plan", help="evaluate stacks offline and show what they declare")
+    parser = _Parser(prog="python -m infra.cli", description=__doc__.split("\n\n")[0],
+                     epilog=__doc__[__doc__.index("Exit codes:"):], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project folder (holds Pulumi.yaml)")
+    parser.add_argument("--no-color", action="store_true", help="plain output (also: the NO_COLOR variable)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = sub.add_parser("plan", help="validate, then evaluate stacks offline and show what they declare")
     which = plan.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", help="the stack to plan, e.g. us-east")
     which.add_argument("--all", action="store_true", help="every stack, in deploy order")
-    plan.add_argument("--out", type=Path, help="write <OUT>/<stack>.json in the shape of `pulumi stack export`")
+    plan.add_argument("--out", type=Path, help="write <OUT>/<stack>.json in the shape of `pulumi stack export`; "
+                                               "the folder is replaced whole")
+    plan.add_argument("--diff", type=Path, metavar="DIR", help="compare with the plan an earlier --out wrote to DIR")
+    plan.add_argument("--json", type=Path, metavar="FILE", help="write the summary (and diff) as JSON to FILE")
+    plan.add_argument("--detailed-exitcode", action="store_true",
+                      help=f"exit {EXIT_CHANGES} when --diff finds changes, {EXIT_OK} when it finds none")
     plan.add_argument("--summary-only", action="store_true", help="skip the resource tree")
     plan.set_defaults(func=cmd_plan)
     validate = sub.add_parser("validate", help="check the stack files without planning")
@@ -126,13 +218,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit with 1 here; let `main` end with the documented 141 instead.
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def make_console(out: TextIO, no_color: bool) -> Console:
+    """A console on `out`: colour only on a terminal (or FORCE_COLOR), none at all with
+    --no-color or the NO_COLOR variable; off a terminal, rows are not cut at 80 columns."""
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    console = _Console(file=out, highlight=False, emoji=False, markup=False,
+                      **({"color_system": None} if plain else {}))
+    if not console.is_terminal:
+        console.width = 240
+    return console
+
+
 def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     args = build_parser().parse_args(argv)
+    console = make_console(out, args.no_color)
     try:
-        return args.func(args, out)
+        return args.func(args, console)
     except (ConfigError, StackFileError) as exc:
-        err.write(f"error: {exc}\n")
+        message = str(exc) if isinstance(exc, ConfigError) else f"invalid stack configuration:\n  - {exc}"
+        err.write(f"error: {message}\n")
         return EXIT_INVALID_CONFIG
+    except UserError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.write("interrupted; nothing was written\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, still without a traceback
+        if os.environ.get("HSE_DEBUG"):
+            raise
+        err.write(f"error: {type(exc).__name__}: {exc}\n(set HSE_DEBUG=1 for the traceback)\n")
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

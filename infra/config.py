@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infra import topology
 from infra.problems import ConfigError, Problem
-from infra.stackfiles import Project, StackFile, StackFileError
+from infra.stackfiles import PROJECT_FILE, Project, StackFile, StackFileError
 
 NAMESPACE = "hse"
 # Namespaces a stack file may use besides the project's: the engine's own and the providers'.
@@ -312,9 +312,34 @@ def deploy_order(project: Project) -> list[str]:
     """Stack names in rolling deploy order (the primary first), read from the stack files."""
     orders: dict[str, int] = {}
     for name in project.stack_names():
-        raw = project.stack_file(name).config.get(f"{NAMESPACE}:deployOrder", "")
         try:
-            orders[name] = int(raw)
-        except ValueError:
+            orders[name] = int(project.stack_file(name).config.get(f"{NAMESPACE}:deployOrder", ""))
+        except (ValueError, StackFileError):
             orders[name] = 10**6  # invalid: plan it last, where validation will report it
     return sorted(orders, key=lambda s: (orders[s], s))
+
+
+def validate_stacks(project: Project, stacks: list[str]) -> tuple[dict[str, StackConfig], list[Problem]]:
+    """Every check `pulumi up` and the program would make, for each of `stacks`, without
+    running anything: the CLI's project-config rules, then the model and the topology.
+    A stack file that cannot be read is one problem; the others are still checked."""
+    configs: dict[str, StackConfig] = {}
+    problems: list[Problem] = []
+    try:
+        problems.extend(project.declaration_problems())
+    except StackFileError as exc:
+        return {}, [Problem(exc.file, "", exc.reason)]
+    for stack in stacks:
+        try:
+            cli = [p for p in project.cli_problems(stack) if p.file != PROJECT_FILE]
+        except StackFileError as exc:
+            problems.append(Problem(exc.file, "", exc.reason))
+            continue
+        problems.extend(cli)
+        if cli:
+            continue
+        try:
+            configs[stack] = load_stack(project, stack)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return configs, list(dict.fromkeys(problems))

@@ -252,6 +252,7 @@ class Project:
     # -- the CLI's checks before the program runs ---------------------------------------
     def declaration_problems(self) -> list[Problem]:
         """What the CLI rejects in Pulumi.yaml's `config:` section itself, for every stack."""
+        project = self.name  # a project file without a name stops here, like the CLI
         problems = []
         for key, decl in self.declared_config().items():
             def bad(kind: str, **facts: Any) -> None:
@@ -259,7 +260,7 @@ class Project:
 
             if "default" in decl and "value" in decl:
                 bad("default_and_value")
-            if not key.startswith(f"{self.name}:"):
+            if not key.startswith(f"{project}:"):
                 if "type" in decl:
                     bad("foreign_typed")
                 if "default" in decl:

@@ -51,6 +51,16 @@ def _plain(value: Any) -> Any:
     return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
 
 
+def _holds_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -131,9 +141,12 @@ class OfflineCloud:
             self._register_provider(urn, inputs)
             return str(uuid.UUID(_digest(urn)[:32])), dict(inputs)
         if type_ == "pulumi:pulumi:StackReference":
+            # As the engine's builtin provider reads a stack: secret outputs stay secret
+            # and are listed by name, so the referencing stack keeps them secret too.
             stack_name = str(inputs.get("name") or resource_id)
-            return stack_name, {"name": stack_name, "outputs": self._stack_outputs(stack_name),
-                                "secretOutputNames": []}
+            outputs = self._stack_outputs(stack_name)
+            secret_names = sorted(k for k, v in outputs.items() if _holds_secret(v))
+            return stack_name, {"name": stack_name, "outputs": outputs, "secretOutputNames": secret_names}
         if type_.startswith("random:"):
             return _random(type_, name, urn, inputs)
         if not type_.startswith("aws:"):

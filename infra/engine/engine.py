@@ -106,11 +106,12 @@ class Engine:
             return []
 
     def _stack_outputs(self, reference: str) -> dict[str, Any]:
+        """What a StackReference reads: the stack's outputs, its secret ones still secret."""
         stack = reference.rsplit("/", 1)[-1]
         if stack in self._deployed:
             return copy.deepcopy(self._deployed[stack])
         plan = self._plans.get(stack)
-        return plan.outputs if plan is not None else {}
+        return copy.deepcopy(plan.root.outputs) if plan is not None else {}
 
     def _evaluate(self, stack: str) -> StackPlan:
         # What the CLI checks before it starts the program: declared keys set, types right.

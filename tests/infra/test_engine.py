@@ -9,7 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.cli import render_summary, render_tree
+import io
+
+from infra.cli import make_console
+from infra.render import Renderer
 from infra.contract import RegionExports
 from infra.engine import Engine
 from infra.engine.plan import SECRET_SIG, SIG_KEY
@@ -130,8 +133,13 @@ def test_secrets_are_redacted_in_the_export(project_copy: Path) -> None:
     assert exported == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
     assert plan.root.to_export()["outputs"]["plain"] == "visible"
     assert plan.root.to_export()["outputs"]["password"][SIG_KEY] == SECRET_SIG
-    printed = "\n".join(render_tree(plan) + render_summary(plan))
-    assert "password: [secret]" in printed and "offline-secret" not in printed
+    buffer = io.StringIO()
+    render = Renderer(make_console(buffer, no_color=True))
+    render.tree(plan)
+    render.summary(plan)
+    printed = buffer.getvalue()
+    assert any(line.split() == ["password", "[secret]"] for line in printed.splitlines())
+    assert "offline-secret" not in printed
 
 
 def test_a_resource_on_the_default_provider_is_refused(project_copy: Path) -> None:
