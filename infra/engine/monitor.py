@@ -13,6 +13,7 @@ from google.protobuf import empty_pb2
 from pulumi import Resource as PulumiResource
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -54,6 +55,15 @@ class RecordingMonitor(MockMonitor):
         self.records: list[Resource] = []
         self._by_urn: dict[str, Resource] = {}
         self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the real engine gives: the parent's whole type chain, not just its last
+        type (the SDK's mock shortens it), and nothing of the root stack's type."""
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
     def _record(self, record: Resource) -> None:
         with self._lock:

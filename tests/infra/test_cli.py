@@ -110,7 +110,7 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
     assert data["changes"] is True
     (stack,) = data["stacks"]
     assert stack["diff"]["update"] == [{
-        "urn": "urn:pulumi:us-east::hse::pulumi:pulumi:Stack$hse:network:RegionStack$hse:network:FlowLogs$"
+        "urn": "urn:pulumi:us-east::hse::hse:network:RegionStack$hse:network:FlowLogs$"
                "aws:cloudwatch/logGroup:LogGroup::hse-us-east-flow-logs-group",
         "type": "aws:cloudwatch/logGroup:LogGroup",
         "changes": [{"path": "retentionInDays", "old": 365, "new": 90}]}]
