@@ -84,8 +84,7 @@ class _UniqueKeyLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (lines {seen[key]} and {line}); each key may appear once",
-                    key_node.start_mark)
+                    None, None, f"duplicate key {key!r} (lines {seen[key]} and {line}); each key may appear once", None)
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
@@ -97,6 +96,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         raise StackFileError(path.name, f"cannot be read: {exc.strerror or exc}") from exc
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+    except yaml.MarkedYAMLError as exc:
+        where = f" (line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1})" if exc.problem_mark else ""
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise StackFileError(path.name, f"cannot be read as YAML: {what}{where}") from exc
     except yaml.YAMLError as exc:
         raise StackFileError(path.name, f"cannot be read as YAML: {exc}") from exc
     if not isinstance(data, dict):
