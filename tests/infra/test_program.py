@@ -1,0 +1,216 @@
+"""The program end to end: every optional key set to a non-default value arrives where it
+belongs, the ordering a real deploy needs is declared, validation bounds hold on both
+sides, names cannot collide, and the engine's stand-ins look like AWS's own."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from components.flow_logs import DELIVERY_ACTIONS, LIST_ACTIONS
+from infra.config import StackConfig, validate_stacks
+from infra.engine import Engine, StackPlan
+from infra.engine.schema import is_taggable
+from infra.stackfiles import Project
+from tests.conftest import STACKS, copy_project, edit_stack
+
+# Every optional key, each at a value no default has. A key added to the model without
+# a non-default test here fails `test_every_optional_key_is_exercised`.
+NON_DEFAULT = {
+    "environment": "staging",
+    "costCenter": "cc-4242",
+    "natGatewayCount": 2,
+    "flowLogRetentionDays": 90,
+    "appPort": 9090,
+    "peers": [],  # the primary's only valid value; the secondaries set theirs in every stack file
+}
+NAT = "aws:ec2/natGateway:NatGateway"
+ROUTE = "aws:ec2/route:Route"
+
+
+@pytest.fixture(scope="module")
+def staging(tmp_path_factory) -> dict[str, StackPlan]:
+    """All three stacks planned with every optional key at a non-default value."""
+    project = copy_project(tmp_path_factory.mktemp("staging") / "project")
+    for stack in STACKS:
+        edit_stack(project, stack, **{k: v for k, v in NON_DEFAULT.items() if k != "peers"})
+    return {plan.stack: plan for plan in Engine(project).plan_all()}
+
+
+def test_every_optional_key_is_exercised() -> None:
+    optional = {key.split(":", 1)[1] for key, (_, _, info) in StackConfig.keys().items() if not info.is_required()}
+    assert optional == set(NON_DEFAULT)
+    for key, (_, _, info) in StackConfig.keys().items():
+        if not info.is_required():
+            assert NON_DEFAULT[key.split(":", 1)[1]] != info.get_default(call_default_factory=True) or key == "hse:peers"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environment_and_cost_center_reach_every_tag(staging, stack) -> None:
+    plan = staging[stack]
+    taggable = [r for r in plan.managed() if r.custom and is_taggable(r.type)]
+    assert len(taggable) > 30
+    for r in taggable:
+        tags = r.output("tagsAll")
+        assert (tags["environment"], tags["cost-center"]) == ("staging", "cc-4242"), r.urn
+
+
+def test_nat_gateway_count_reaches_the_routes(staging) -> None:
+    plan = staging["us-east"]
+    nats = plan.find(NAT)
+    assert sorted(n.name for n in nats) == ["hse-us-east-nat-us-east-1a", "hse-us-east-nat-us-east-1b"]
+    by_zone = {n.name.rsplit("-", 3)[-3] + "-" + n.name.rsplit("-", 3)[-2] + "-" + n.name.rsplit("-", 1)[-1]: n.id
+               for n in nats}
+    egress = {r.name: r.input("natGatewayId") for r in plan.find(ROUTE) if r.input("natGatewayId")}
+    # Zones a and b use their own NAT; zone c shares zone a's (round-robin).
+    assert egress == {"hse-us-east-app-us-east-1a-egress": by_zone["us-east-1a"],
+                      "hse-us-east-app-us-east-1b-egress": by_zone["us-east-1b"],
+                      "hse-us-east-app-us-east-1c-egress": by_zone["us-east-1a"]}
+    assert len(plan.find("aws:ec2/eip:Eip")) == 2
+
+
+def test_each_az_routes_through_its_own_nat_by_default(plans) -> None:
+    plan = plans["eu-west"]
+    nat_zone = {n.id: n.name.rsplit("nat-", 1)[1] for n in plan.find(NAT)}
+    egress = {r.name.removeprefix("hse-eu-west-app-").removesuffix("-egress"): nat_zone[r.input("natGatewayId")]
+              for r in plan.find(ROUTE) if r.input("natGatewayId")}
+    assert egress == {"eu-west-1a": "eu-west-1a", "eu-west-1b": "eu-west-1b", "eu-west-1c": "eu-west-1c"}
+
+
+def test_retention_and_log_group_name_reach_the_flow_logs(staging) -> None:
+    (group,) = staging["eu-west"].find("aws:cloudwatch/logGroup:LogGroup")
+    assert group.input("retentionInDays") == 90
+    assert group.input("namePrefix") == "/hse/staging/eu-west/vpc-flow-logs-"
+    assert re.fullmatch(r"/hse/staging/eu-west/vpc-flow-logs-\d{18}[0-9a-f]{8}", group.output("name"))
+
+
+def test_app_port_reaches_the_load_balancer_rules(staging) -> None:
+    plan = staging["ap-se"]
+    public = set(plan.outputs["appSubnetCidrs"]) and {
+        s.input("cidrBlock") for s in plan.find("aws:ec2/subnet:Subnet") if s.input("tags")["tier"] == "public"}
+    rules = [r for r in plan.find("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+             if r.input("cidrIpv4") in public]
+    assert len(rules) == 3
+    assert {(r.input("fromPort"), r.input("toPort")) for r in rules} == {(9090, 9090)}
+
+
+# -- the ordering a real deploy needs ----------------------------------------------------
+def test_nat_gateways_wait_for_the_internet_gateway(plans) -> None:
+    plan = plans["us-east"]
+    (igw,) = plan.find("aws:ec2/internetGateway:InternetGateway")
+    for nat in plan.find(NAT):
+        assert igw.urn in nat.dependencies, nat.urn
+
+
+def test_the_flow_log_waits_for_its_role_and_the_role_policy(plans) -> None:
+    plan = plans["us-east"]
+    (flow,) = plan.find("aws:ec2/flowLog:FlowLog")
+    (policy,) = plan.find("aws:iam/rolePolicy:RolePolicy")
+    (role,) = plan.find("aws:iam/role:Role")
+    assert {policy.urn, role.urn} <= set(flow.dependencies)
+
+
+@pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
+def test_everything_on_a_peering_waits_for_its_acceptance(plans, stack) -> None:
+    plan = plans[stack]
+    accepted = {a.output("vpcPeeringConnectionId"): a.urn
+                for a in plan.find("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")}
+    options = plan.find("aws:ec2/peeringConnectionOptions:PeeringConnectionOptions")
+    routes = [r for r in plan.find(ROUTE) if r.input("vpcPeeringConnectionId")]
+    assert len(options) == 2 * len(accepted) and routes
+    for r in options + routes:
+        assert accepted[r.input("vpcPeeringConnectionId")] in r.dependencies, r.urn
+
+
+def test_the_export_keeps_dependencies(plans) -> None:
+    export = plans["us-east"].to_export()["deployment"]["resources"]
+    (flow,) = [r for r in export if r["type"] == "aws:ec2/flowLog:FlowLog"]
+    assert any(u.endswith("aws:iam/rolePolicy:RolePolicy::hse-us-east-flow-logs-delivery") for u in flow["dependencies"])
+    assert flow["propertyDependencies"]["vpcId"][0].endswith("aws:ec2/vpc:Vpc::hse-us-east-vpc")
+
+
+def test_urns_carry_the_whole_parent_type_chain(plans) -> None:
+    (group,) = plans["us-east"].find("aws:cloudwatch/logGroup:LogGroup")
+    assert group.urn == ("urn:pulumi:us-east::hse::hse:network:RegionStack$hse:network:FlowLogs$"
+                         "aws:cloudwatch/logGroup:LogGroup::hse-us-east-flow-logs-group")
+    (vpc,) = plans["us-east"].find("aws:ec2/vpc:Vpc")
+    assert vpc.urn == "urn:pulumi:us-east::hse::hse:network:RegionStack$aws:ec2/vpc:Vpc::hse-us-east-vpc"
+
+
+# -- IAM -----------------------------------------------------------------------------------
+def test_the_delivery_policy_grants_exactly_what_flow_logs_needs(plans) -> None:
+    plan = plans["ap-se"]
+    (group,) = plan.find("aws:cloudwatch/logGroup:LogGroup")
+    (policy,) = plan.find("aws:iam/rolePolicy:RolePolicy")
+    statements = json.loads(policy.input("policy"))["Statement"]
+    assert statements == [
+        {"Sid": "DeliverToTheFlowLogGroup", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": [group.output("arn"), group.output("arn") + ":*"]},
+        {"Sid": "ListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+    ]
+    assert (DELIVERY_ACTIONS, LIST_ACTIONS) == (
+        ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"), ("logs:DescribeLogGroups",))
+
+
+# -- names -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", STACKS)
+def test_replaceable_resources_have_generated_names(plans, stack) -> None:
+    """A fixed name would collide when a replacement is created before its predecessor is deleted."""
+    plan = plans[stack]
+    for type_ in ("aws:ec2/securityGroup:SecurityGroup", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"):
+        for r in plan.find(type_):
+            # The provider's autoname: the logical name and a random suffix (stand-in offline).
+            assert re.fullmatch(re.escape(r.name) + r"-[0-9a-f]{7}", r.input("name")), r.urn
+    (group,) = plan.find("aws:cloudwatch/logGroup:LogGroup")
+    assert group.input("name") is None and group.input("namePrefix") == f"/hse/production/{stack}/vpc-flow-logs-"
+
+
+# -- engine fidelity ---------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_arn_names_its_provider_region_and_the_account(plans, stack) -> None:
+    plan = plans[stack]
+    seen = 0
+    for r in plan.managed():
+        arn = r.output("arn") if r.custom else None
+        if not isinstance(arn, str):
+            continue
+        seen += 1
+        partition, service, region, account = arn.split(":")[1:5]
+        assert (partition, account) == ("aws", "111122223333"), arn
+        expected = "" if service == "iam" else plan.get(r.provider_urn).input("region")
+        assert region == expected, f"{r.urn}: {arn}"
+    assert seen >= 20
+
+
+# -- validation bounds, both sides -------------------------------------------------------------
+BOUNDS = [
+    # key, values that pass, values that fail
+    ("natGatewayCount", [1, 3], [0, 4]),
+    ("appPort", [1024, 65535], [1023, 65536]),
+    ("appInstanceCount", [1, 5], [0, -1]),
+    ("vpcCidr", ["10.1.0.0/16", "10.1.0.0/20"], ["10.0.0.0/15", "10.1.0.0/21", "11.1.0.0/16", "100.64.0.0/16"]),
+    ("flowLogRetentionDays", [1, 3653], [2, 3654, 0]),
+    ("deployOrder", [1, 5], [-1]),
+    ("availabilityZones", [["eu-west-1a", "eu-west-1b", "eu-west-1c"]],
+     [["eu-west-1a", "eu-west-1a", "eu-west-1b"], ["eu-west-1a", "eu-west-1b"],
+      ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1a"]]),
+    ("environment", ["qa", "a" + "b" * 30], ["a", "a" + "b" * 31, "Prod", "9lives", "pre_prod"]),
+    ("costCenter", ["x"], [""]),
+]
+
+
+@pytest.mark.parametrize("key,good,bad", BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_each_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) -> None:
+    for value in good + bad:
+        project = copy_project(tmp_path / f"p{abs(hash(repr(value)))}")
+        edit_stack(project, "eu-west", **{key: value})
+        _, problems = validate_stacks(Project(project), ["eu-west"])
+        mine = [p for p in problems if p.key == f"hse:{key}" and p.file == "Pulumi.eu-west.yaml"]
+        if value in good:
+            assert problems == [], f"{key}={value!r} should pass: {problems}"
+        else:
+            assert mine, f"{key}={value!r} should fail on hse:{key}: {problems}"
