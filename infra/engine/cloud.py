@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from pulumi.runtime import rpc
 
 from infra import topology
-from infra.engine.schema import is_autonamed, is_taggable
+from infra.engine.schema import autoname_property, is_taggable
 
 # The documentation account AWS uses in its examples.
 OFFLINE_ACCOUNT_ID = "111122223333"
@@ -131,9 +131,16 @@ class OfflineCloud:
         logical name with a random suffix and records that in the inputs; with a
         prefix, the name is only known after create (see `_aws_like`).
         """
-        if is_autonamed(type_) and not inputs.get("name") and not inputs.get("namePrefix"):
-            return {**inputs, "name": f"{name}-{_digest(urn, 'autoname')[:7]}"}
-        return inputs
+        autoname = autoname_property(type_)
+        if autoname is None:
+            return inputs
+        prop, prefix = autoname
+        if inputs.get(prop) or (prefix and inputs.get(prefix)):
+            return inputs
+        suffix = _digest(urn, "autoname")[:7]
+        # RDS identifiers are lowercase; the provider lowercases what it generates.
+        generated = f"{name}-{suffix}".lower() if type_.startswith("aws:rds/") else f"{name}-{suffix}"
+        return {**inputs, prop: generated}
 
     def new_resource(self, *, type_: str, name: str, urn: str, inputs: dict,
                      provider_ref: str, resource_id: str = "") -> tuple[str, dict]:
@@ -165,9 +172,11 @@ class OfflineCloud:
     def _aws_like(self, type_: str, name: str, urn: str, inputs: dict, region: str) -> tuple[str, dict]:
         digest = _digest(urn)
         outputs = dict(inputs)
-        if inputs.get("namePrefix") and not inputs.get("name"):
+        autoname = autoname_property(type_)
+        if autoname and autoname[1] and inputs.get(autoname[1]) and not inputs.get(autoname[0]):
             # Terraform's unique id: a UTC timestamp to the 1/10000 s and a counter, 26 characters.
-            outputs["name"] = f"{_plain(inputs['namePrefix'])}{int(digest[:15], 16) % 10**18:018d}{digest[15:23]}"
+            outputs[autoname[0]] = (f"{_plain(inputs[autoname[1]])}"
+                                    f"{int(digest[:15], 16) % 10**18:018d}{digest[15:23]}")
         if type_ in _EC2_IDS:
             prefix, kind = _EC2_IDS[type_]
             rid = f"{prefix}-{digest[:17]}"

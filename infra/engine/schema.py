@@ -49,11 +49,32 @@ def is_taggable(type_token: str) -> bool:
     return "tags" in arguments(type_token)
 
 
-def is_autonamed(type_token: str) -> bool:
-    """Whether the provider generates the resource's `name` when the program gives none.
+# Properties the AWS provider fills in with a generated name, and their prefix argument.
+_AUTONAMED = (("name", "name_prefix"), ("cluster_identifier", "cluster_identifier_prefix"),
+              ("identifier", "identifier_prefix"))
 
-    The AWS provider autonames every resource that has a `name` together with a
-    `name_prefix` argument: without either, the name is the logical name plus a random
+
+@functools.lru_cache(maxsize=None)
+def autoname_property(type_token: str) -> Optional[tuple[str, Optional[str]]]:
+    """The (property, prefix property) the provider generates a name for, in camelCase.
+
+    The AWS provider autonames a resource's name-like property when the program may
+    leave it out: without it (or a prefix), the name is the logical name plus a random
     suffix; with a prefix, the prefix plus a unique id.
     """
-    return type_token.startswith("aws:") and {"name", "name_prefix"} <= arguments(type_token)
+    if not type_token.startswith("aws:"):
+        return None
+    cls = resource_class(type_token)
+    args_class = getattr(inspect.getmodule(cls), f"{cls.__name__}Args", None) if cls else None
+    if args_class is None:
+        return None
+    params = inspect.signature(args_class.__init__).parameters
+    for prop, prefix in _AUTONAMED:
+        if prop in params and params[prop].default is None:
+            return _camel(prop), (_camel(prefix) if prefix in params else None)
+    return None
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
