@@ -21,6 +21,8 @@ class FlowLogsArgs:
     """How long CloudWatch keeps the flow log records."""
     log_group_prefix: str
     """Start of the log group's name, e.g. `/hse/production/us-east/`; AWS appends a unique suffix."""
+    kms_key_arn: pulumi.Input[str]
+    """The regional key the log group is encrypted with."""
 
 
 def _assume_role_policy(account_id: str) -> str:
@@ -69,6 +71,7 @@ class FlowLogs(pulumi.ComponentResource):
             f"{name}-group",
             name_prefix=f"{args.log_group_prefix}vpc-flow-logs-",
             retention_in_days=args.retention_days,
+            kms_key_id=args.kms_key_arn,
             opts=child,
         )
         role = aws.iam.Role(

@@ -64,6 +64,8 @@ class RegionStackArgs:
     """The AWS account, for the flow log delivery role's trust condition."""
     log_group_prefix: str
     """Start of the names of the region's log groups, unique per environment and stack."""
+    kms_key_arn: pulumi.Input[str]
+    """The region's key: log groups are encrypted with it."""
 
 
 class RegionStack(pulumi.ComponentResource):
@@ -146,7 +148,8 @@ class RegionStack(pulumi.ComponentResource):
 
         FlowLogs(f"{name}-flow-logs", FlowLogsArgs(vpc_id=vpc.id, account_id=args.account_id,
                                                    retention_days=args.flow_log_retention_days,
-                                                   log_group_prefix=args.log_group_prefix), child)
+                                                   log_group_prefix=args.log_group_prefix,
+                                                   kms_key_arn=args.kms_key_arn), child)
         self.security_groups = TierSecurityGroups(
             f"{name}-sg",
             TierSecurityGroupsArgs(vpc_id=vpc.id, public_subnet_cidrs=self.subnet_cidrs["public"], app_port=args.app_port),

@@ -1,10 +1,12 @@
-"""Security groups of the three tiers in a region: app, database and redis.
+"""Security groups of the tiers in a region: app, database proxy, database and redis.
 
 Each group opens only what its tier needs. The app tier takes traffic on its port from
-the public subnets (where the regional load balancer lives) and may reach the database
-and redis groups plus HTTPS on the internet through NAT. The database and redis groups
-take traffic only from the app group; rules for peered regions' app subnets are added
-by `VpcPeering`. Data tiers have no egress rules at all.
+the public subnets (where the regional load balancer lives) and may reach the proxy,
+the database and redis groups plus HTTPS on the internet through NAT. The proxy (RDS
+Proxy, the application's connection pool) takes PostgreSQL from the app tier and may
+only reach the database. The database and redis groups take traffic only from the app
+group (and the database from the proxy); rules for peered regions' app subnets are
+added by `VpcPeering`. Database and redis have no egress rules at all.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class TierSecurityGroups(pulumi.ComponentResource):
     """App, database and redis security groups with least-privilege rules."""
 
     app_group_id: pulumi.Output[str]
+    proxy_group_id: pulumi.Output[str]
     database_group_id: pulumi.Output[str]
     redis_group_id: pulumi.Output[str]
 
@@ -54,7 +57,8 @@ class TierSecurityGroups(pulumi.ComponentResource):
             )
 
         app = group("app", "Application instances behind the regional load balancer")
-        database = group("database", "PostgreSQL, reachable from the app tier only")
+        proxy = group("proxy", "RDS Proxy, the app tier's PostgreSQL connection pool")
+        database = group("database", "PostgreSQL, reachable from the app tier and its proxy only")
         redis = group("redis", "Redis, reachable from the app tier only")
 
         for cidr in args.public_subnet_cidrs:
@@ -62,14 +66,20 @@ class TierSecurityGroups(pulumi.ComponentResource):
         egress(f"{name}-app", app.id, Rule("https", "HTTPS to external services through NAT", HTTPS_PORT, cidr="0.0.0.0/0"), child)
         egress(f"{name}-app", app.id, Rule("database", "PostgreSQL in this region", POSTGRES_PORT, source_group=database.id), child)
         egress(f"{name}-app", app.id, Rule("redis", "Redis in this region", REDIS_PORT, source_group=redis.id), child)
+        egress(f"{name}-app", app.id, Rule("proxy", "PostgreSQL pool in this region", POSTGRES_PORT, source_group=proxy.id), child)
+        ingress(f"{name}-proxy", proxy.id, Rule("app", "PostgreSQL from the app tier", POSTGRES_PORT, source_group=app.id), child)
+        egress(f"{name}-proxy", proxy.id, Rule("database", "PostgreSQL in this region", POSTGRES_PORT, source_group=database.id), child)
+        ingress(f"{name}-database", database.id, Rule("proxy", "PostgreSQL from the proxy", POSTGRES_PORT, source_group=proxy.id), child)
         ingress(f"{name}-database", database.id, Rule("app", "PostgreSQL from the app tier", POSTGRES_PORT, source_group=app.id), child)
         ingress(f"{name}-redis", redis.id, Rule("app", "Redis from the app tier", REDIS_PORT, source_group=app.id), child)
 
         self.app_group_id = app.id
+        self.proxy_group_id = proxy.id
         self.database_group_id = database.id
         self.redis_group_id = redis.id
         self.register_outputs({
             "appGroupId": self.app_group_id,
+            "proxyGroupId": self.proxy_group_id,
             "databaseGroupId": self.database_group_id,
             "redisGroupId": self.redis_group_id,
         })

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from infra import topology
+from infra import db_sizing, topology
 from infra.problems import ConfigError, Problem
 from infra.stackfiles import PROJECT_FILE, Project, StackFile, StackFileError
 
@@ -65,13 +65,54 @@ class AppConfig(_Section):
                       description="TCP port the application listens on behind the regional load balancer.")
 
 
+class DatabaseConfig(_Section):
+    """The data tier: the PostgreSQL cluster of the region, its pool, backups and alarms."""
+
+    engine: Literal["aurora-postgresql", "rds-postgres"] = Field(
+        "aurora-postgresql", alias="dbEngine",
+        description="aurora-postgresql (a global database) or rds-postgres (Multi-AZ RDS with cross-region read replicas).")
+    engine_version: str = Field("16.6", alias="dbEngineVersion", pattern=r"^\d{2}\.\d{1,2}$",
+                                description="PostgreSQL version, major.minor, e.g. 16.6; set once, on the primary.")
+    instance_class: str = Field("db.r6g.large", alias="dbInstanceClass",
+                                description="Instance class of every database instance, e.g. db.r6g.large.")
+    reader_count: int = Field(1, alias="dbReaderCount",
+                              description="Read replicas besides the writer (primary) or in the region (secondary), 1 to 15.")
+    database_name: str = Field("hse", alias="dbName", pattern=r"^[a-z][a-z0-9_]{0,62}$",
+                               description="Name of the application database, lowercase letters, digits and underscores.")
+    master_username: str = Field("hse_admin", alias="dbMasterUsername", pattern=r"^[a-z][a-z0-9_]{0,15}$",
+                                 description="Master user name, 1 to 16 lowercase characters; not a reserved word.")
+    backup_retention_days: int = Field(30, alias="dbBackupRetentionDays",
+                                       description="Days of point-in-time recovery and of daily backups, 30 to 35 "
+                                                   "(1 to 29 only with dbAllowShortRetention).")
+    allow_short_retention: bool = Field(False, alias="dbAllowShortRetention",
+                                        description="Allow a backup retention below the spec's 30 days (dev and test only).")
+    connections_per_instance: int = Field(20, alias="dbConnectionsPerAppInstance",
+                                          description="Pooled connections per application instance (the spec: 20).")
+    write_forwarding: bool = Field(False, alias="dbWriteForwarding",
+                                   description="Aurora global write forwarding on the secondaries (read-your-writes), aurora-postgresql only.")
+    replication_lag_alarm_seconds: int = Field(30, alias="dbReplicationLagAlarmSeconds",
+                                               description="Replication lag that raises the alarm, below the RPO (default 30 of 60 s).")
+    rpo_seconds: int = Field(60, alias="dbRpoSeconds", description="Recovery point objective in seconds (the spec: under 60).")
+    slow_query_ms: int = Field(1000, alias="dbSlowQueryMs",
+                               description="Statements slower than this are logged (log_min_duration_statement), 0 to 60000.")
+    secret_rotation_days: int = Field(30, alias="dbSecretRotationDays",
+                                      description="Days between rotations of the master password, 1 to 365.")
+    monitoring_interval: int = Field(60, alias="dbMonitoringInterval",
+                                     description="Enhanced monitoring interval in seconds: 1, 5, 10, 15, 30 or 60.")
+    storage_gib: int = Field(100, alias="dbStorageGib",
+                             description="Allocated storage of rds-postgres instances in GiB, 20 to 65536 (Aurora grows by itself).")
+
+
 class StackConfig(_Section):
     """Everything one stack deploys from. Sections are one model per tier."""
 
-    SECTIONS: ClassVar[dict[str, type[_Section]]] = {"network": NetworkConfig, "app": AppConfig}
+    SECTIONS: ClassVar[dict[str, type[_Section]]] = {"network": NetworkConfig, "app": AppConfig,
+                                                     "database": DatabaseConfig}
 
     stack: str = Field(exclude=True)
     file: str = Field(exclude=True)
+    explicit_keys: frozenset[str] = Field(frozenset(), exclude=True)
+    """Keys the stack file sets itself (not from a Pulumi.yaml default)."""
     role: Literal["primary", "secondary"] = Field(
         alias="role", description="primary (read-write database, global resources) or secondary (read replica).")
     aws_region: str = Field(alias="awsRegion", description="The AWS region the stack deploys to, e.g. us-east-1.")
@@ -85,6 +126,7 @@ class StackConfig(_Section):
                              description="Stacks, deployed earlier, whose VPCs this stack peers with.")
     network: NetworkConfig
     app: AppConfig
+    database: DatabaseConfig
 
     @property
     def is_primary(self) -> bool:
@@ -128,7 +170,7 @@ def parse_stack(stack_file: StackFile) -> tuple[Optional[StackConfig], list[Prob
     """Validate one stack's own values (not yet against the other stacks)."""
     file = stack_file.file_name
     keys = StackConfig.keys()
-    top: dict[str, Any] = {"stack": stack_file.stack, "file": file}
+    top: dict[str, Any] = {"stack": stack_file.stack, "file": file, "explicit_keys": frozenset(stack_file.values)}
     sections: dict[str, dict[str, Any]] = {s: {} for s in StackConfig.SECTIONS}
     problems: list[Problem] = []
     for key, raw in sorted(stack_file.config.items()):
@@ -224,6 +266,67 @@ def _check_values(cfg: StackConfig) -> list[Problem]:
         bad("appInstanceCount", f"{cfg.app.instance_count} is below 1; a region runs at least one application instance")
     if not (1024 <= cfg.app.port <= 65535):
         bad("appPort", f"{cfg.app.port} is out of range; expected an unprivileged port, 1024 to 65535")
+    problems.extend(_check_database(cfg))
+    return problems
+
+
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+RESERVED_USERNAMES = ("admin", "postgres", "rdsadmin", "rds_superuser", "public", "user")
+
+
+def _check_database(cfg: StackConfig) -> list[Problem]:
+    db = cfg.database
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(cfg.file, f"{NAMESPACE}:{key}", message))
+
+    klass = db_sizing.INSTANCE_CLASSES.get(db.instance_class)
+    supported = db_sizing.classes_for(db.engine)
+    if klass is None or db.engine not in klass.engines:
+        why = "is not an instance class this project sizes" if klass is None else f"does not run {db.engine}"
+        bad("dbInstanceClass", f"{db.instance_class} {why}; valid for {db.engine}: {', '.join(supported)}")
+    if not (1 <= db.reader_count <= 15):
+        bad("dbReaderCount", f"{db.reader_count} is out of range; expected 1 to 15 (a reader in another AZ at least)")
+    retention = db.backup_retention_days
+    if not (1 <= retention <= 35):
+        bad("dbBackupRetentionDays", f"{retention} is out of range; AWS keeps automated backups 1 to 35 days")
+    elif retention < 30 and not db.allow_short_retention:
+        bad("dbBackupRetentionDays", f"{retention} is below the spec's 30-day retention; valid: 30 to 35, "
+                                     "or set hse:dbAllowShortRetention true for a dev or test environment")
+    if db.master_username in RESERVED_USERNAMES:
+        bad("dbMasterUsername", f"{db.master_username!r} is reserved by PostgreSQL or RDS; "
+                                f"valid: any other name, not one of {', '.join(RESERVED_USERNAMES)}")
+    if db.write_forwarding and db.engine != db_sizing.AURORA:
+        bad("dbWriteForwarding", f"write forwarding is an Aurora global database feature; {db.engine} has none "
+                                 "(set hse:dbEngine aurora-postgresql or turn it off)")
+    if not (1 <= db.rpo_seconds <= 3600):
+        bad("dbRpoSeconds", f"{db.rpo_seconds} is out of range; expected 1 to 3600 seconds")
+    if not (1 <= db.replication_lag_alarm_seconds < db.rpo_seconds):
+        bad("dbReplicationLagAlarmSeconds", f"{db.replication_lag_alarm_seconds} must be at least 1 and below the "
+                                            f"RPO of {db.rpo_seconds} s, so the alarm fires before the RPO is lost")
+    if not (1 <= db.connections_per_instance <= 1000):
+        bad("dbConnectionsPerAppInstance", f"{db.connections_per_instance} is out of range; expected 1 to 1000")
+    elif klass is not None and db.engine in klass.engines:
+        pool = db_sizing.pool_size(db.connections_per_instance, cfg.app.instance_count)
+        try:
+            db_sizing.max_connections_percent(pool, db.instance_class, db_sizing.forwarding_reserve(db))
+        except ValueError as exc:
+            bad("dbInstanceClass", f"{exc}; choose a larger class or fewer connections per instance")
+    if not (0 <= db.slow_query_ms <= 60_000):
+        bad("dbSlowQueryMs", f"{db.slow_query_ms} is out of range; expected 0 to 60000 milliseconds")
+    if not (1 <= db.secret_rotation_days <= 365):
+        bad("dbSecretRotationDays", f"{db.secret_rotation_days} is out of range; expected 1 to 365 days")
+    if db.monitoring_interval not in MONITORING_INTERVALS:
+        bad("dbMonitoringInterval", f"{db.monitoring_interval} is not an enhanced monitoring interval; "
+                                    f"valid: {', '.join(map(str, MONITORING_INTERVALS))}")
+    if not (20 <= db.storage_gib <= 65536):
+        bad("dbStorageGib", f"{db.storage_gib} is out of range; expected 20 to 65536 GiB")
+    major = int(db.engine_version.split(".")[0])
+    if not (13 <= major <= 17):
+        bad("dbEngineVersion", f"{db.engine_version} is not a supported major version; valid: 13 to 17, e.g. 16.6")
+    elif db.write_forwarding and major < 14:
+        bad("dbEngineVersion", f"{db.engine_version}: Aurora PostgreSQL write forwarding needs version 14 or later")
     return problems
 
 
@@ -260,6 +363,15 @@ def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Pr
             bad("peers", f"{cfg.peers} does not include the primary {primary.stack!r}; "
                          "a secondary must peer with the primary")
 
+    if len(primaries) == 1 and not cfg.is_primary:
+        primary = everyone[primaries[0]]
+        if cfg.database.engine != primary.database.engine:
+            bad("dbEngine", f"{cfg.database.engine} differs from the primary's {primary.database.engine} "
+                            f"({primary.file}); every region runs the primary's engine")
+        if f"{NAMESPACE}:dbEngineVersion" in cfg.explicit_keys:
+            bad("dbEngineVersion", f"is set once, on the primary ({primary.file}); a secondary follows the "
+                                   "version the primary deployed: remove it from this file")
+
     if len(set(cfg.peers)) != len(cfg.peers):
         bad("peers", f"{cfg.peers} lists a stack twice")
     for peer in cfg.peers:
@@ -279,6 +391,12 @@ def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = 
     `config` is the stack's config as the running program received it; by default it is
     read from the stack file. The other stacks are always read from their files.
     """
+    return load_topology(project, stack, config)[0]
+
+
+def load_topology(project: Project, stack: str,
+                  config: Optional[dict[str, str]] = None) -> tuple[StackConfig, dict[str, StackConfig]]:
+    """`load_stack`, and the validated config of every other stack of the project."""
     try:
         own_file = project.stack_file(stack)
     except StackFileError as exc:
@@ -305,7 +423,7 @@ def load_stack(project: Project, stack: str, config: Optional[dict[str, str]] = 
     if problems:
         raise ConfigError(problems)
     assert cfg is not None
-    return cfg
+    return cfg, others
 
 
 def deploy_order(project: Project) -> list[str]:

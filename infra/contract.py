@@ -34,6 +34,30 @@ class RegionExports(BaseModel):
     app_security_group_id: str = Field(alias="appSecurityGroupId")
     database_security_group_id: str = Field(alias="databaseSecurityGroupId")
     redis_security_group_id: str = Field(alias="redisSecurityGroupId")
+    proxy_security_group_id: str = Field(alias="proxySecurityGroupId")
+    # The data tier.
+    kms_key_arn: str = Field(alias="kmsKeyArn", pattern=r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/")
+    kms_key_arns: dict[str, str] = Field(default_factory=dict, alias="kmsKeyArns")
+    """Region -> key, every region's (the primary only: it creates them all)."""
+    db_engine: str = Field(alias="dbEngine")
+    db_engine_version: str = Field(alias="dbEngineVersion")
+    db_writer_endpoint: str = Field(alias="dbWriterEndpoint")
+    db_reader_endpoint: str = Field(alias="dbReaderEndpoint")
+    db_proxy_endpoint: str = Field(alias="dbProxyEndpoint")
+    db_proxy_read_only_endpoint: str = Field(alias="dbProxyReadOnlyEndpoint")
+    db_app_endpoint: str = Field(alias="dbAppEndpoint")
+    """Where this region's application connects: the proxy's read/write endpoint on the
+    primary, its read-only endpoint on a secondary (read/write works only after promotion)."""
+    db_port: int = Field(alias="dbPort")
+    db_pool_connections: int = Field(alias="dbPoolConnections")
+    db_secret_arn: str = Field(alias="dbSecretArn", pattern=r"^arn:aws:secretsmanager:")
+    db_secret_arns: dict[str, str] = Field(default_factory=dict, alias="dbSecretArns")
+    """Region -> the credentials' replica there (the primary only)."""
+    db_cluster_id: str = Field(alias="dbClusterId")
+    db_cluster_arn: str = Field(alias="dbClusterArn", pattern=r"^arn:aws:rds:")
+    db_global_cluster_id: str = Field(alias="dbGlobalClusterId")
+    db_global_cluster_arn: str = Field(alias="dbGlobalClusterArn")
+    backup_vault_arn: str = Field(alias="backupVaultArn", pattern=r"^arn:aws:backup:")
 
     @field_validator("vpc_cidr")
     @classmethod

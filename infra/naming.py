@@ -11,6 +11,11 @@ def prefix(stack: str) -> str:
     return f"hse-{stack}"
 
 
+def physical_prefix(environment: str, stack: str) -> str:
+    """Start of the fixed names AWS sees (global cluster, final snapshot): `hse-<environment>-<stack>`."""
+    return f"hse-{environment}-{stack}"
+
+
 def log_group_prefix(environment: str, stack: str) -> str:
     """Start of every log group a stack creates: `/hse/<environment>/<stack>/`.
 

@@ -15,9 +15,10 @@ import pulumi_aws as aws
 
 from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
-from infra.config import NAMESPACE, StackConfig, load_stack
+from infra.config import NAMESPACE, StackConfig, load_topology
 from infra.problems import ConfigError, Problem
 from infra.contract import RegionExports
+from infra.data_tier import build_data_tier, regional_keys
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
 from infra.providers import RegionalProviders
@@ -50,12 +51,14 @@ def _check_zones_available(cfg: StackConfig, providers: RegionalProviders) -> No
 
 
 def main(project_dir: Path) -> None:
-    cfg = load_stack(Project(project_dir), pulumi.get_stack(), config=program_config())
+    cfg, others = load_topology(Project(project_dir), pulumi.get_stack(), config=program_config())
     peers = read_peer_exports(cfg)
+    primary = next((p for p in peers.values() if p.role == "primary"), None)
 
     providers = RegionalProviders(cfg)
     _check_zones_available(cfg, providers)
     account_id = aws.get_caller_identity(opts=providers.invoke_options(cfg.aws_region)).account_id
+    key_arns = regional_keys(cfg, others, providers, account_id, primary)
 
     name = prefix(cfg.stack)
     region = RegionStack(
@@ -68,6 +71,7 @@ def main(project_dir: Path) -> None:
             app_port=cfg.app.port,
             account_id=account_id,
             log_group_prefix=log_group_prefix(cfg.environment, cfg.stack),
+            kms_key_arn=key_arns[cfg.aws_region],
         ),
         pulumi.ResourceOptions(providers=[providers.home]),
     )
@@ -98,6 +102,8 @@ def main(project_dir: Path) -> None:
             ),
         )
 
+    data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary)
+
     outputs: dict[str, Any] = {
         "stack": cfg.stack,
         "role": cfg.role,
@@ -115,6 +121,7 @@ def main(project_dir: Path) -> None:
         "appSecurityGroupId": groups.app_group_id,
         "databaseSecurityGroupId": groups.database_group_id,
         "redisSecurityGroupId": groups.redis_group_id,
+        **data.outputs,
     }
     missing = {f.alias for f in RegionExports.model_fields.values()} - set(outputs)
     assert not missing, f"the program does not export {sorted(missing)} of the RegionExports contract"

@@ -6,8 +6,11 @@ provider of the region it lives in, and each provider stamps the default tags.
 
 from __future__ import annotations
 
+import functools
+
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from infra.config import StackConfig
 from infra.naming import default_tags, prefix
@@ -36,6 +39,11 @@ class RegionalProviders:
     def home(self) -> aws.Provider:
         """The provider of the stack's own region."""
         return self.aws(self._cfg.aws_region)
+
+    @functools.cached_property
+    def random(self) -> random.Provider:
+        """The pulumi-random provider (its default provider is disabled like the others)."""
+        return random.Provider(f"{prefix(self._cfg.stack)}-random")
 
     def invoke_options(self, region: str) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(provider=self.aws(region))

@@ -52,8 +52,11 @@ def counts(plan: StackPlan) -> dict[str, int]:
 
 def regions(plan: StackPlan) -> dict[str, int]:
     """Cloud resources by the region of the provider they go through."""
-    found = Counter(plan.get(r.provider_urn).input("region", "?")
-                    for r in plan.managed() if r.custom and r.provider_urn)
+    def where(provider) -> str:
+        # Resources of region-less providers (random) are counted under the provider's package.
+        return provider.input("region") or provider.type.rsplit(":", 1)[-1]
+
+    found = Counter(where(plan.get(r.provider_urn)) for r in plan.managed() if r.custom and r.provider_urn)
     return dict(sorted(found.items()))
 
 
@@ -75,7 +78,9 @@ def output_value(value: Any, computed: set[str]) -> Any:
     """A stack output as the plan shows it: secrets redacted, cloud-computed parts marked."""
     value = show(redact(value))
     if isinstance(value, str):
-        return COMPUTED if value in computed else value
+        # Computed itself, or built from a computed value (a replica's ARN from its primary's).
+        derived = any(len(c) >= 12 and c in value for c in computed)
+        return COMPUTED if value in computed or derived else value
     if isinstance(value, list):
         return [output_value(v, computed) for v in value]
     if isinstance(value, dict):

@@ -48,7 +48,8 @@ def test_pulumi_yaml_documents_every_key_with_its_type() -> None:
     assert set(hse_declared) == set(model_keys)
     for key, (_, _, info) in model_keys.items():
         annotation = str(info.annotation)
-        expected = "array" if "list" in annotation else "integer" if "int" in annotation else "string"
+        expected = ("array" if "list" in annotation else "boolean" if "bool" in annotation
+                    else "integer" if "int" in annotation else "string")
         assert hse_declared[key]["type"] == expected, key
         assert hse_declared[key].get("description"), f"{key} has no description in Pulumi.yaml"
 

@@ -1,0 +1,86 @@
+"""CloudWatch alarms on the region's database: replication lag against the RPO, CPU,
+freeable memory and connections.
+
+The lag alarm watches what the spec's RPO (under a minute) depends on: on an Aurora
+secondary, `AuroraGlobalDBReplicationLag` (milliseconds, published in the secondary's
+region for its cluster); on an RDS replica, `ReplicaLag` (seconds). It fires at a
+threshold below the RPO, and a missing datapoint counts as breaching, since a replica
+that stops reporting is not replicating either. Alarm actions are an input: empty until
+the observability tier adds its notification topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.db_sizing import AURORA
+
+
+@dataclass(frozen=True)
+class DatabaseAlarmsArgs:
+    """Inputs of `DatabaseAlarms`."""
+
+    engine: str
+    """aurora-postgresql or rds-postgres: which metrics and dimensions apply."""
+    replica: bool
+    """A secondary (watch replication lag) or the primary."""
+    cluster_id: pulumi.Input[str]
+    """The Aurora cluster or the RDS instance identifier."""
+    lag_threshold_seconds: int
+    """Replication lag that raises the alarm."""
+    max_connections: int
+    """The instance class's max_connections; the connection alarm fires at 80 % of it."""
+    memory_gib: int
+    """The instance class's memory; the memory alarm fires under 10 % of it free."""
+    alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    """Where alarms notify (the observability tier's topic); none yet."""
+
+
+class DatabaseAlarms(pulumi.ComponentResource):
+    """Lag (secondaries), CPU, memory and connection alarms."""
+
+    lag_alarm_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: DatabaseAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("hse:data:DatabaseAlarms", name, None, opts)
+        aurora = args.engine == AURORA
+        dimension = "DBClusterIdentifier" if aurora else "DBInstanceIdentifier"
+
+        def alarm(suffix: str, description: str, metric: str, comparison: str, threshold: float,
+                  statistic: str = "Average", periods: int = 3, missing: str = "missing") -> aws.cloudwatch.MetricAlarm:
+            return aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_description=description,
+                namespace="AWS/RDS",
+                metric_name=metric,
+                dimensions={dimension: args.cluster_id},
+                statistic=statistic,
+                period=60,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                comparison_operator=comparison,
+                threshold=threshold,
+                treat_missing_data=missing,
+                alarm_actions=list(args.alarm_actions),
+                ok_actions=list(args.alarm_actions),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.lag_alarm_name = None
+        if args.replica:
+            metric, unit = ("AuroraGlobalDBReplicationLag", 1000) if aurora else ("ReplicaLag", 1)
+            lag = alarm("replication-lag",
+                        f"Replication lag above {args.lag_threshold_seconds} s, below the RPO budget",
+                        metric, "GreaterThanThreshold", args.lag_threshold_seconds * unit,
+                        statistic="Maximum", periods=1, missing="breaching")
+            self.lag_alarm_name = lag.name
+        alarm("cpu", "CPU above 80 % for 3 minutes", "CPUUtilization", "GreaterThanThreshold", 80)
+        alarm("memory", "Freeable memory under 10 % of the instance class",
+              "FreeableMemory", "LessThanThreshold", args.memory_gib * 1024 ** 3 // 10, statistic="Minimum")
+        alarm("connections", "Connections above 80 % of max_connections",
+              "DatabaseConnections", "GreaterThanThreshold", args.max_connections * 8 // 10, statistic="Maximum")
+        self.register_outputs({"lagAlarmName": self.lag_alarm_name})
