@@ -43,7 +43,8 @@ class DatabaseAlarmsArgs:
 class DatabaseAlarms(pulumi.ComponentResource):
     """Lag (secondaries), CPU, memory and connection alarms."""
 
-    lag_alarm_name: pulumi.Output[str] | None
+    alarm_names: dict[str, pulumi.Output[str]]
+    """What each alarm watches -> its name (`replicationLag` on a secondary, `cpu`, `memory`, `connections`)."""
 
     def __init__(self, name: str, args: DatabaseAlarmsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hse:data:DatabaseAlarms", name, None, opts)
@@ -70,17 +71,20 @@ class DatabaseAlarms(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-        self.lag_alarm_name = None
+        self.alarm_names = {}
         if args.replica:
             metric, unit = ("AuroraGlobalDBReplicationLag", 1000) if aurora else ("ReplicaLag", 1)
             lag = alarm("replication-lag",
                         f"Replication lag above {args.lag_threshold_seconds} s, below the RPO budget",
                         metric, "GreaterThanThreshold", args.lag_threshold_seconds * unit,
                         statistic="Maximum", periods=1, missing="breaching")
-            self.lag_alarm_name = lag.name
-        alarm("cpu", "CPU above 80 % for 3 minutes", "CPUUtilization", "GreaterThanThreshold", 80)
-        alarm("memory", "Freeable memory under 10 % of the instance class",
-              "FreeableMemory", "LessThanThreshold", args.memory_gib * 1024 ** 3 // 10, statistic="Minimum")
-        alarm("connections", "Connections above 80 % of max_connections",
-              "DatabaseConnections", "GreaterThanThreshold", args.max_connections * 8 // 10, statistic="Maximum")
-        self.register_outputs({"lagAlarmName": self.lag_alarm_name})
+            self.alarm_names["replicationLag"] = lag.name
+        self.alarm_names["cpu"] = alarm(
+            "cpu", "CPU above 80 % for 3 minutes", "CPUUtilization", "GreaterThanThreshold", 80).name
+        self.alarm_names["memory"] = alarm(
+            "memory", "Freeable memory under 10 % of the instance class",
+            "FreeableMemory", "LessThanThreshold", args.memory_gib * 1024 ** 3 // 10, statistic="Minimum").name
+        self.alarm_names["connections"] = alarm(
+            "connections", "Connections above 80 % of max_connections",
+            "DatabaseConnections", "GreaterThanThreshold", args.max_connections * 8 // 10, statistic="Maximum").name
+        self.register_outputs({"alarmNames": self.alarm_names})

@@ -169,6 +169,12 @@ def _alarm(c: Context) -> str:
     return name
 
 
+def _ssm_parameter(c: Context) -> str:
+    name = str(c.get("name"))
+    c.outputs.update(arn=c.arn("ssm", f"parameter/{name.lstrip('/')}"), version=1)
+    return name
+
+
 def _attachment(c: Context) -> str:
     return f"{c.inputs['role']}-{c.digest[:20]}"
 
@@ -198,4 +204,5 @@ ANSWERS: dict[str, Answer] = {
     "aws:backup/selection:Selection": _backup_selection,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _attachment,
+    "aws:ssm/parameter:Parameter": _ssm_parameter,
 }

@@ -126,7 +126,7 @@ def test_flow_logs_capture_all_traffic_of_the_vpc(plans, stack) -> None:
     plan = plans[stack]
     (flow,) = plan.find("aws:ec2/flowLog:FlowLog")
     (group,) = plan.find("aws:cloudwatch/logGroup:LogGroup")
-    (role,) = plan.find("aws:iam/role:Role")
+    role = plan.one("aws:iam/role:Role", f"hse-{stack}-flow-logs-role")
     assert flow.input("vpcId") == _vpc(plan).id
     assert flow.input("trafficType") == "ALL"
     assert flow.input("logDestinationType") == "cloud-watch-logs"
@@ -136,7 +136,7 @@ def test_flow_logs_capture_all_traffic_of_the_vpc(plans, stack) -> None:
     trust = json.loads(role.input("assumeRolePolicy"))["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
-    (policy,) = plan.find("aws:iam/rolePolicy:RolePolicy")
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-flow-logs-delivery")
     resources = json.loads(policy.input("policy"))["Statement"][0]["Resource"]
     assert resources == [group.output("arn"), group.output("arn") + ":*"]
 
@@ -173,7 +173,11 @@ def test_security_group_rules_of_the_primary_are_exact(plans) -> None:
         ("app", "out", 443, "0.0.0.0/0"),
         ("app", "out", 5432, "database"),
         ("app", "out", 6379, "redis"),
+        ("app", "out", 5432, "proxy"),
+        ("proxy", "in", 5432, "app"),
+        ("proxy", "out", 5432, "database"),
         ("database", "in", 5432, "app"),
+        ("database", "in", 5432, "proxy"),
         ("redis", "in", 6379, "app"),
     }
 
@@ -183,7 +187,7 @@ def test_secondary_data_tiers_also_admit_the_peer_app_subnets(plans) -> None:
     # The peer's three app /19s and three data /22s, collapsed to the fewest networks.
     peer_app = {"10.0.0.0/18", "10.0.64.0/19"}
     peer_data = {"10.0.112.0/21", "10.0.120.0/22"}
-    assert {s for g, d, p, s in rules if g == "database" and d == "in"} == {"app"} | peer_app
+    assert {s for g, d, p, s in rules if g == "database" and d == "in"} == {"app", "proxy"} | peer_app
     assert {s for g, d, p, s in rules if g == "redis" and d == "in"} == {"app"} | peer_app
     assert {(p, s) for g, d, p, s in rules if g == "app" and d == "out" and s in peer_data} == \
         {(port, c) for port in (5432, 6379) for c in peer_data}
@@ -197,6 +201,9 @@ def test_no_internet_ingress_and_no_egress_from_data_tiers(plans, stack) -> None
         assert rule.input("cidrIpv6") is None, rule.urn
     tiers = {g.id: g.input("tags")["tier"] for g in plan.find(SG)}
     for rule in plan.find(EGRESS):
-        assert tiers.get(rule.input("securityGroupId"), "app") == "app", f"{rule.urn}: data tiers take no egress rules"
+        tier = tiers.get(rule.input("securityGroupId"), "app")
+        assert tier in ("app", "proxy"), f"{rule.urn}: data tiers take no egress rules"
+        if tier == "proxy":  # the pool reaches the database and nothing else
+            assert tiers.get(rule.input("referencedSecurityGroupId")) == "database", rule.urn
     for group in plan.find(SG):
         assert "ingress" not in group.inputs and "egress" not in group.inputs, "rules must be standalone resources"

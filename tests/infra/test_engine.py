@@ -41,10 +41,12 @@ def test_every_taggable_resource_carries_the_default_tags(plans, stack) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_cloud_resource_names_an_explicit_regional_provider(plans, stack) -> None:
     plan = plans[stack]
-    providers = {r.urn: r for r in plan.find("pulumi:providers:aws")}
+    providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
     for r in plan.managed():
         if r.custom:
-            assert r.provider_urn in providers, f"{r.urn} has no explicit aws provider"
+            package = r.type.split(":", 1)[0]
+            assert r.provider_urn in providers, f"{r.urn} has no explicit provider"
+            assert providers[r.provider_urn].type == f"pulumi:providers:{package}", r.urn
             assert r.provider.endswith("::" + providers[r.provider_urn].id)
 
 
@@ -55,7 +57,7 @@ def test_components_use_hse_tokens_and_every_resource_has_a_parent(plans, stack)
         if r is not plan.root:
             assert r.parent, f"{r.urn} has no parent"
         if not r.custom and r is not plan.root:
-            assert r.type.startswith("hse:network:"), r.type
+            assert r.type.split(":")[:2] in (["hse", "network"], ["hse", "security"], ["hse", "data"]), r.type
             assert r.outputs, f"component {r.urn} registered no outputs"
 
 
