@@ -18,7 +18,9 @@ setup: $(STAMP)
 plan: $(STAMP)
 	$(BIN)/python -m infra.cli plan --all --out plan
 
+# The suite runs PostgreSQL for real; scripts/test-services.sh installs it when absent.
 test: $(STAMP)
+	bash scripts/test-services.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the servers the test suite runs for real, from Debian's packages, when absent:
+# PostgreSQL (row-level security tests). The tests start their own private instances on
+# loopback (tests/db/conftest.py); this script only makes sure the binaries exist.
+# Needs root or sudo when something is missing; does nothing when all is installed.
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing ${need[*]} from Debian's packages for the test suite"
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "error: ${need[*]} missing and no sudo to install it; install it and rerun" >&2; exit 1; }
+  as_root=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
