@@ -85,6 +85,8 @@ class RecordingMonitor(MockMonitor):
             # Sorted: the SDK gathers them in whatever order its tasks finish.
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())},
+            ignore_changes=sorted(request.ignoreChanges), protect=bool(request.protect),
+            delete_before_replace=bool(request.deleteBeforeReplace), retain_on_delete=bool(request.retainOnDelete),
         )
         if request.type == STACK_TYPE or not request.custom:
             self._record(record)

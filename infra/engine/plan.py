@@ -58,6 +58,11 @@ class Resource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     external: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    """Resource options the engine receives (not part of a stack export, read by tests and policies)."""
+    protect: bool = False
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
 
     @property
     def provider_urn(self) -> str:
@@ -84,6 +89,10 @@ class Resource:
             out["parent"] = self.parent
         if self.external:
             out["external"] = True
+        if self.protect:
+            out["protect"] = True
+        if self.retain_on_delete:
+            out["retainOnDelete"] = True
         if self.provider:
             out["provider"] = self.provider
         if self.dependencies:

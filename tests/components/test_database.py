@@ -1,0 +1,310 @@
+"""The data tier on its default engine, the Aurora PostgreSQL global database: keys,
+credentials, clusters, proxy, backups and alarms, with default and non-default config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.regional_keys import key_policy
+from infra.db_sizing import max_connections_percent
+from infra.engine import StackPlan
+from tests.conftest import STACKS
+from tests.infra.test_program import staging  # noqa: F401 - the module-scoped non-default plans
+
+REGIONS = {"us-east": "us-east-1", "eu-west": "eu-west-1", "ap-se": "ap-southeast-1"}
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+GLOBAL = "aws:rds/globalCluster:GlobalCluster"
+
+
+def _one(plan: StackPlan, type_: str):
+    (found,) = plan.find(type_)
+    return found
+
+
+# -- keys ----------------------------------------------------------------------------------
+def test_the_primary_creates_a_key_for_every_region(plans) -> None:
+    plan = plans["us-east"]
+    key = _one(plan, "aws:kms/key:Key")
+    assert key.input("multiRegion") is True and key.input("enableKeyRotation") is True
+    assert key.input("deletionWindowInDays") == 30
+    replicas = {plan.get(r.provider_urn).input("region"): r for r in plan.find("aws:kms/replicaKey:ReplicaKey")}
+    assert sorted(replicas) == ["ap-southeast-1", "eu-west-1"]
+    for region, replica in replicas.items():
+        assert replica.input("primaryKeyArn") == key.output("arn")
+        assert json.loads(replica.input("policy")) == json.loads(key_policy("111122223333", region))
+    aliases = {a.input("name") for a in plan.find("aws:kms/alias:Alias")}
+    assert aliases == {"alias/hse/production/us-east", "alias/hse/production/eu-west", "alias/hse/production/ap-se"}
+    assert plan.outputs["kmsKeyArns"] == {"us-east-1": key.output("arn"), **{
+        r: k.output("arn") for r, k in replicas.items()}}
+    for stack in ("eu-west", "ap-se"):
+        assert not plans[stack].find("aws:kms/key:Key") and not plans[stack].find("aws:kms/replicaKey:ReplicaKey")
+        assert plans[stack].outputs["kmsKeyArn"] == plan.outputs["kmsKeyArns"][REGIONS[stack]]
+
+
+def test_the_key_policy_lets_root_administer_and_the_services_use() -> None:
+    statements = {s["Sid"]: s for s in json.loads(key_policy("111122223333", "eu-west-1"))["Statement"]}
+    assert statements["RootAdministers"]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert statements["RootAdministers"]["Action"] == "kms:*"
+    admin = [s for s in statements.values() if "kms:*" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert len(admin) == 1, "only the account root administers the key"
+    use = statements["PlatformServicesUseTheKey"]
+    assert use["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    assert use["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": "111122223333",
+        "kms:ViaService": ["rds.eu-west-1.amazonaws.com", "elasticache.eu-west-1.amazonaws.com",
+                           "secretsmanager.eu-west-1.amazonaws.com", "backup.eu-west-1.amazonaws.com"]}
+    grants = statements["PlatformServicesGrantForTheirResources"]
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    logs = statements["CloudWatchLogsOfThisRegion"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Condition"] == {"ArnLike": {
+        "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:*"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flow_log_groups_are_encrypted_with_the_regional_key(plans, stack) -> None:
+    group = _one(plans[stack], "aws:cloudwatch/logGroup:LogGroup")
+    assert group.input("kmsKeyId") == plans[stack].outputs["kmsKeyArn"]
+    assert f":{REGIONS[stack]}:" in group.input("kmsKeyId")
+
+
+def test_a_secondary_whose_region_has_no_key_yet_is_told_to_deploy_the_primary(project_copy, plans) -> None:
+    from infra.engine import Engine
+    from infra.problems import ConfigError
+
+    deployed = dict(plans["us-east"].outputs, kmsKeyArns={"us-east-1": plans["us-east"].outputs["kmsKeyArn"]})
+    with pytest.raises(ConfigError) as info:
+        Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
+    assert str(info.value.problems[0]) == (
+        "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' has no key for eu-west-1 yet; it creates one for "
+        "every region in the stack files: run `pulumi up --stack us-east` first, then this stack")
+
+
+# -- the global database -------------------------------------------------------------------
+def test_the_primary_owns_the_global_cluster_with_the_engine_version(plans) -> None:
+    plan = plans["us-east"]
+    glob = _one(plan, GLOBAL)
+    assert glob.input("globalClusterIdentifier") == "hse-production-us-east-global"
+    assert (glob.input("engine"), glob.input("engineVersion")) == ("aurora-postgresql", "16.6")
+    assert glob.input("storageEncrypted") is True and glob.input("deletionProtection") is True
+    cluster = _one(plan, CLUSTER)
+    assert cluster.input("globalClusterIdentifier") == glob.id
+    assert glob.urn in cluster.dependencies  # so the cluster is deleted before the global cluster
+    assert cluster.input("masterUsername") == "hse_admin" and cluster.input("databaseName") == "hse"
+    (password,) = plan.find("random:index/randomPassword:RandomPassword")
+    assert cluster.input("masterPassword") == password.output("result")
+    assert cluster.input("manageMasterUserPassword") is None
+    assert cluster.input("skipFinalSnapshot") is False
+    assert cluster.input("finalSnapshotIdentifier") == "hse-production-us-east-final"
+
+
+@pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
+def test_a_secondary_joins_the_global_cluster_without_credentials(plans, stack) -> None:
+    primary = plans["us-east"].outputs
+    cluster = _one(plans[stack], CLUSTER)
+    for credential in ("masterUsername", "masterPassword", "databaseName", "manageMasterUserPassword"):
+        assert cluster.input(credential) is None, credential
+    assert cluster.input("globalClusterIdentifier") == primary["dbGlobalClusterId"]
+    assert cluster.input("engineVersion") == primary["dbEngineVersion"] == "16.6"
+    assert cluster.input("kmsKeyId") == primary["kmsKeyArns"][REGIONS[stack]]
+    assert not plans[stack].find(GLOBAL)
+    assert cluster.input("skipFinalSnapshot") is True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_identifiers_moved_by_a_failover_and_the_engine_version_are_ignored(plans, stack) -> None:
+    cluster = _one(plans[stack], CLUSTER)
+    assert {"globalClusterIdentifier", "replicationSourceIdentifier", "engineVersion"} <= set(cluster.ignore_changes)
+    for instance in plans[stack].find(INSTANCE):
+        assert "engineVersion" in instance.ignore_changes and instance.input("engineVersion") is None
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_cluster_is_encrypted_hardened_and_isolated(plans, stack) -> None:
+    plan = plans[stack]
+    out = plan.outputs
+    cluster = _one(plan, CLUSTER)
+    assert cluster.input("storageEncrypted") is True and cluster.input("kmsKeyId") == out["kmsKeyArn"]
+    assert cluster.input("backupRetentionPeriod") == 30
+    assert cluster.input("deletionProtection") is True
+    assert cluster.input("iamDatabaseAuthenticationEnabled") is True
+    assert cluster.input("enabledCloudwatchLogsExports") == ["postgresql"]
+    assert cluster.input("vpcSecurityGroupIds") == [out["databaseSecurityGroupId"]]
+    subnets = _one(plan, "aws:rds/subnetGroup:SubnetGroup")
+    assert subnets.input("subnetIds") == out["dataSubnetIds"]
+    params = {p["name"]: p for p in _one(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+    assert params["rds.force_ssl"]["value"] == "1"
+    assert (params["log_connections"]["value"], params["log_disconnections"]["value"]) == ("1", "1")
+    assert params["log_min_duration_statement"]["value"] == "1000"
+    assert _one(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql16"
+    role = plan.one("aws:iam/role:Role", f"hse-{stack}-db-monitoring")
+    assert json.loads(role.input("assumeRolePolicy"))["Statement"][0]["Principal"] == \
+        {"Service": "monitoring.rds.amazonaws.com"}
+    for instance in plan.find(INSTANCE):
+        assert instance.input("instanceClass") == "db.r6g.large"
+        assert instance.input("publiclyAccessible") is False
+        assert instance.input("performanceInsightsEnabled") is True
+        assert instance.input("performanceInsightsKmsKeyId") == out["kmsKeyArn"]
+        assert instance.input("monitoringInterval") == 60 and instance.input("monitoringRoleArn") == role.output("arn")
+        assert instance.input("autoMinorVersionUpgrade") is True
+        assert instance.input("dbSubnetGroupName") == subnets.output("name")
+
+
+def test_writer_and_reader_in_different_zones(plans) -> None:
+    instances = plans["us-east"].find(INSTANCE)
+    assert [i.input("availabilityZone") for i in instances] == ["us-east-1a", "us-east-1b"]
+    assert [i.input("promotionTier") for i in instances] == [0, 1]
+    assert len(plans["eu-west"].find(INSTANCE)) == 1
+
+
+# -- credentials ---------------------------------------------------------------------------
+def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
+    plan = plans["us-east"]
+    secret = _one(plan, "aws:secretsmanager/secret:Secret")
+    assert secret.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
+    assert secret.input("namePrefix") == "hse/production/us-east/db-master-"
+    replicas = {r["region"]: r["kmsKeyId"] for r in secret.input("replicas")}
+    assert replicas == {r: k for r, k in plan.outputs["kmsKeyArns"].items() if r != "us-east-1"}
+    version = _one(plan, "aws:secretsmanager/secretVersion:SecretVersion")
+    document = json.loads(version.input("secretString"))
+    cluster = _one(plan, CLUSTER)
+    assert document == {"engine": "postgres", "host": cluster.output("endpoint"), "port": 5432,
+                        "username": "hse_admin", "password": cluster.input("masterPassword"), "dbname": "hse"}
+    assert version.to_export()["inputs"]["secretString"]["ciphertext"] == "[secret]"
+    assert "secretString" in version.ignore_changes
+    rotation = _one(plan, "aws:secretsmanager/secretRotation:SecretRotation")
+    assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
+    assert version.urn in rotation.dependencies
+    function = _one(plan, "aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
+    assert function.input("applicationId").endswith("applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
+    assert rotation.input("rotationLambdaArn") == function.output("outputs")["RotationLambdaARN"]
+    assert function.input("parameters")["vpcSecurityGroupIds"] == plan.outputs["appSecurityGroupId"]
+    for stack in ("eu-west", "ap-se"):
+        assert not plans[stack].find("aws:secretsmanager/secret:Secret")
+        assert plans[stack].outputs["dbSecretArn"] == plan.outputs["dbSecretArns"][REGIONS[stack]]
+        assert f":secretsmanager:{REGIONS[stack]}:" in plans[stack].outputs["dbSecretArn"]
+
+
+# -- the pool --------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack,instances,percent", [("us-east", 5, 6), ("eu-west", 3, 4), ("ap-se", 3, 4)])
+def test_the_proxy_pools_20_connections_per_app_instance(plans, stack, instances, percent) -> None:
+    plan = plans[stack]
+    # 20 × 5 = 100 of db.r6g.large's 1722 connections: 5.8 %, rounded up to 6; 60 of 1722: 3.5 % -> 4.
+    assert plan.outputs["dbPoolConnections"] == 20 * instances
+    assert max_connections_percent(20 * instances, "db.r6g.large") == percent
+    pool = _one(plan, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
+    assert pool["maxConnectionsPercent"] == percent
+    assert pool["maxIdleConnectionsPercent"] == max(1, percent // 2)
+    proxy = _one(plan, "aws:rds/proxy:Proxy")
+    assert proxy.input("requireTls") is True and proxy.input("engineFamily") == "POSTGRESQL"
+    assert proxy.input("auths") == [{"authScheme": "SECRETS", "iamAuth": "REQUIRED",
+                                     "secretArn": plan.outputs["dbSecretArn"],
+                                     "description": "Master credentials; clients sign in with IAM"}]
+    assert proxy.input("vpcSecurityGroupIds") == [plan.outputs["proxySecurityGroupId"]]
+    target = _one(plan, "aws:rds/proxyTarget:ProxyTarget")
+    assert target.input("dbClusterIdentifier") == plan.outputs["dbClusterId"]
+    read_only = _one(plan, "aws:rds/proxyEndpoint:ProxyEndpoint")
+    assert read_only.input("targetRole") == "READ_ONLY"
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-db-proxy-read-secret")
+    assert proxy.dependencies and policy.urn in proxy.dependencies
+    statements = json.loads(policy.input("policy"))["Statement"]
+    assert statements[0]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements[0]["Resource"] == [plan.outputs["dbSecretArn"]]
+    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGIONS[stack]}.amazonaws.com"}}
+
+
+def test_apps_use_read_write_on_the_primary_and_read_only_on_secondaries(plans) -> None:
+    assert plans["us-east"].outputs["dbAppEndpoint"] == plans["us-east"].outputs["dbProxyEndpoint"]
+    for stack in ("eu-west", "ap-se"):
+        assert plans[stack].outputs["dbAppEndpoint"] == plans[stack].outputs["dbProxyReadOnlyEndpoint"]
+        assert plans[stack].outputs["dbAppEndpoint"] != plans[stack].outputs["dbProxyEndpoint"]
+
+
+# -- backups -----------------------------------------------------------------------------------
+def test_daily_backups_are_copied_to_every_other_region_for_30_days(plans) -> None:
+    plan = plans["us-east"]
+    (rule,) = _one(plan, "aws:backup/plan:Plan").input("rules")
+    assert rule["schedule"] == "cron(0 3 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
+    assert rule["targetVaultName"] == "hse-production-us-east"
+    assert rule["copyActions"] == [
+        {"destinationVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:hse-production-eu-west",
+         "lifecycle": {"deleteAfter": 30}},
+        {"destinationVaultArn": "arn:aws:backup:ap-southeast-1:111122223333:backup-vault:hse-production-ap-se",
+         "lifecycle": {"deleteAfter": 30}}]
+    selection = _one(plan, "aws:backup/selection:Selection")
+    assert selection.input("resources") == [plan.outputs["dbClusterArn"]]
+    for stack in STACKS:
+        vault = _one(plans[stack], "aws:backup/vault:Vault")
+        assert vault.input("kmsKeyArn") == plans[stack].outputs["kmsKeyArn"]
+        assert plans[stack].outputs["backupVaultArn"] == \
+            f"arn:aws:backup:{REGIONS[stack]}:111122223333:backup-vault:hse-production-{stack}"
+    # The copies land in the vaults the secondaries create.
+    assert {a["destinationVaultArn"] for a in rule["copyActions"]} == \
+        {plans[s].outputs["backupVaultArn"] for s in ("eu-west", "ap-se")}
+    assert not plans["eu-west"].find("aws:backup/plan:Plan")
+
+
+# -- alarms ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
+def test_secondaries_alarm_on_replication_lag_below_the_rpo(plans, stack) -> None:
+    plan = plans[stack]
+    lag = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"hse-{stack}-db-alarms-replication-lag")
+    assert (lag.input("namespace"), lag.input("metricName")) == ("AWS/RDS", "AuroraGlobalDBReplicationLag")
+    assert lag.input("threshold") == 30_000  # milliseconds: 30 s of the 60 s RPO
+    assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"]}
+    assert lag.input("treatMissingData") == "breaching"
+    assert lag.input("alarmActions") == []
+
+
+def test_every_region_alarms_on_cpu_memory_and_connections(plans) -> None:
+    names = {a.name.rsplit("-alarms-", 1)[1]: a for a in plans["us-east"].find("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert sorted(names) == ["connections", "cpu", "memory"]
+    assert names["cpu"].input("threshold") == 80
+    assert names["memory"].input("threshold") == 16 * 1024 ** 3 // 10
+    assert names["connections"].input("threshold") == 1722 * 8 // 10
+
+
+# -- non-default values -------------------------------------------------------------------------
+def test_non_default_database_values_arrive(staging) -> None:  # noqa: F811
+    primary, secondary = staging["us-east"], staging["eu-west"]
+    assert _one(primary, GLOBAL).input("engineVersion") == "15.8"
+    assert _one(secondary, CLUSTER).input("engineVersion") == "15.8"
+    assert _one(primary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql15"
+    assert {i.input("instanceClass") for i in primary.find(INSTANCE)} == {"db.r6g.xlarge"}
+    assert len(primary.find(INSTANCE)) == 3 and len(secondary.find(INSTANCE)) == 2
+    cluster = _one(primary, CLUSTER)
+    assert (cluster.input("databaseName"), cluster.input("masterUsername")) == ("platform", "platform_admin")
+    assert cluster.input("backupRetentionPeriod") == 35
+    assert _one(secondary, CLUSTER).input("enableGlobalWriteForwarding") is True
+    primary_params = {p["name"]: p for p in
+                      _one(primary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+    secondary_params = {p["name"]: p for p in
+                        _one(secondary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+    assert primary_params["apg_write_forward.max_forwarding_connections_percent"]["value"] == "25"
+    assert secondary_params["apg_write_forward.consistency_mode"] == \
+        {"name": "apg_write_forward.consistency_mode", "value": "SESSION", "applyMethod": "pending-reboot"}
+    assert primary_params["log_min_duration_statement"]["value"] == "250"
+    assert {i.input("monitoringInterval") for i in primary.find(INSTANCE)} == {15}
+    assert _one(primary, "aws:secretsmanager/secretRotation:SecretRotation").input("rotationRules") == \
+        {"automaticallyAfterDays": 14}
+    (rule,) = _one(primary, "aws:backup/plan:Plan").input("rules")
+    assert rule["lifecycle"] == {"deleteAfter": 35}
+    # 25 per instance × 5 = 125 of db.r6g.xlarge's 3479: 3.6 % -> 4 (write forwarding keeps 25 % aside).
+    pool = _one(primary, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
+    assert (primary.outputs["dbPoolConnections"], pool["maxConnectionsPercent"]) == (125, 4)
+    lag = secondary.one("aws:cloudwatch/metricAlarm:MetricAlarm", "hse-eu-west-db-alarms-replication-lag")
+    assert lag.input("threshold") == 20_000
+    assert _one(primary, "aws:backup/vault:Vault").input("name") == "hse-staging-us-east"
+    assert _one(primary, GLOBAL).input("globalClusterIdentifier") == "hse-staging-us-east-global"
+
+
+def test_write_forwarding_reserve_reduces_what_the_proxy_may_take() -> None:
+    assert max_connections_percent(1291, "db.r6g.large", 25) == 75
+    with pytest.raises(ValueError, match="needs 75% of db.r6g.large's 1722 connections, but only 74% are available"):
+        max_connections_percent(1291, "db.r6g.large", 26)
+    assert max_connections_percent(1722, "db.r6g.large") == 100
+    with pytest.raises(ValueError):
+        max_connections_percent(1723, "db.r6g.large")
