@@ -223,17 +223,93 @@ BOUNDS = [
       ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1a"]]),
     ("environment", ["qa", "a" + "b" * 30], ["a", "a" + "b" * 31, "Prod", "9lives", "pre_prod"]),
     ("costCenter", ["x"], [""]),
+    ("dbBackupRetentionDays", [30, 35], [29, 36, 0]),
+    ("dbReaderCount", [1, 15], [0, 16]),
+    ("dbInstanceClass", ["db.r6g.large", "db.r7g.2xlarge"], ["db.t4g.medium", "db.m6g.large", "db.x9.huge"]),
+    ("dbEngine", ["aurora-postgresql"], ["mysql", "rds-postgres"]),  # a secondary must run the primary's engine
+    ("dbReplicationLagAlarmSeconds", [1, 59], [0, 60]),
+    ("dbRpoSeconds", [31, 3600], [0, 3601]),  # 30 (not above the lag alarm) blames the alarm: see below
+    ("dbConnectionsPerAppInstance", [1, 574], [0, 1001]),  # 575 × 3 > 1722 blames the class: see below
+    ("dbSlowQueryMs", [0, 60000], [-1, 60001]),
+    ("dbSecretRotationDays", [1, 365], [0, 366]),
+    ("dbMonitoringInterval", [1, 60], [0, 2, 120]),
+    ("dbStorageGib", [20, 65536], [19, 65537]),
+    ("dbMasterUsername", ["a", "hse_ops"], ["postgres", "rdsadmin", "Admin", "9ops", "a" * 17]),
+    ("dbName", ["hse", "a" * 63], ["HSE", "a" * 64, "1db"]),
+    ("dbEngineVersion", [], ["16.6"]),  # set once, on the primary: never in a secondary's file
+    ("dbWriteForwarding", [True, False], []),
 ]
+PRIMARY_BOUNDS = [
+    ("dbEngineVersion", ["13.20", "17.2"], ["12.22", "18.1", "16", "16.6.1"]),
+    ("dbInstanceClass", ["db.r6g.large"], ["db.t4g.medium"]),  # Aurora global databases take no burstable class
+]
+
+
+def _problems_for(tmp_path: Path, stack: str, key: str, value) -> tuple[list, list]:
+    project = copy_project(tmp_path / f"p{abs(hash((stack, key, repr(value))))}")
+    edit_stack(project, stack, **{key: value})
+    _, problems = validate_stacks(Project(project), [stack])
+    return problems, [p for p in problems if p.key == f"hse:{key}" and p.file == f"Pulumi.{stack}.yaml"]
+
+
+@pytest.mark.parametrize("key,good,bad", PRIMARY_BOUNDS, ids=[b[0] for b in PRIMARY_BOUNDS])
+def test_each_primary_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) -> None:
+    for value in good + bad:
+        problems, mine = _problems_for(tmp_path, "us-east", key, value)
+        assert (problems == []) if value in good else bool(mine), f"{key}={value!r}: {problems}"
+
+
+def test_short_retention_needs_the_explicit_override(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, "eu-west", dbBackupRetentionDays=7)
+    _, problems = validate_stacks(Project(project), ["eu-west"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.eu-west.yaml: hse:dbBackupRetentionDays: 7 is below the spec's 30-day retention; valid: 30 to 35, "
+        "or set hse:dbAllowShortRetention true for a dev or test environment"]
+    edit_stack(project, "eu-west", dbAllowShortRetention=True)
+    assert validate_stacks(Project(project), ["eu-west"])[1] == []
+    edit_stack(project, "eu-west", dbBackupRetentionDays=0)
+    assert validate_stacks(Project(project), ["eu-west"])[1] != []
+
+
+def test_write_forwarding_is_refused_on_rds_postgres(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    for stack in STACKS:
+        edit_stack(project, stack, dbEngine="rds-postgres", dbInstanceClass="db.m6g.large")
+    edit_stack(project, "eu-west", dbWriteForwarding=True)
+    _, problems = validate_stacks(Project(project), ["eu-west"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.eu-west.yaml: hse:dbWriteForwarding: write forwarding is an Aurora global database feature; "
+        "rds-postgres has none (set hse:dbEngine aurora-postgresql or turn it off)"]
+
+
+def test_the_lag_alarm_must_stay_below_the_rpo(tmp_path: Path) -> None:
+    problems, _ = _problems_for(tmp_path, "eu-west", "dbRpoSeconds", 30)
+    assert [str(p) for p in problems] == [
+        "Pulumi.eu-west.yaml: hse:dbReplicationLagAlarmSeconds: 30 must be at least 1 and below the RPO of 30 s, "
+        "so the alarm fires before the RPO is lost"]
+
+
+def test_a_pool_that_does_not_fit_names_the_class(tmp_path: Path) -> None:
+    problems, _ = _problems_for(tmp_path, "eu-west", "dbConnectionsPerAppInstance", 575)
+    assert [p.key for p in problems] == ["hse:dbInstanceClass"]
+    problems, mine = _problems_for(tmp_path, "us-east", "dbConnectionsPerAppInstance", 400)
+    assert [str(p) for p in mine] == [] and [str(p) for p in problems] == [
+        "Pulumi.us-east.yaml: hse:dbInstanceClass: a pool of 2000 connections needs 117% of db.r6g.large's "
+        "1722 connections, but only 100% are available; choose a larger class or fewer connections per instance"]
 
 
 @pytest.mark.parametrize("key,good,bad", BOUNDS, ids=[b[0] for b in BOUNDS])
 def test_each_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) -> None:
     for value in good + bad:
-        project = copy_project(tmp_path / f"p{abs(hash(repr(value)))}")
-        edit_stack(project, "eu-west", **{key: value})
-        _, problems = validate_stacks(Project(project), ["eu-west"])
-        mine = [p for p in problems if p.key == f"hse:{key}" and p.file == "Pulumi.eu-west.yaml"]
+        problems, mine = _problems_for(tmp_path, "eu-west", key, value)
         if value in good:
             assert problems == [], f"{key}={value!r} should pass: {problems}"
         else:
             assert mine, f"{key}={value!r} should fail on hse:{key}: {problems}"
+
+
+def test_a_secondary_on_another_engine_than_the_primary_is_named(tmp_path: Path) -> None:
+    problems, _ = _problems_for(tmp_path, "eu-west", "dbEngine", "rds-postgres")
+    assert "Pulumi.eu-west.yaml: hse:dbEngine: rds-postgres differs from the primary's aurora-postgresql " \
+           "(Pulumi.us-east.yaml); every region runs the primary's engine" in [str(p) for p in problems]
