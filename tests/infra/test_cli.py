@@ -268,3 +268,13 @@ def test_colour_only_on_request_of_a_terminal_and_never_with_no_color() -> None:
     assert forced.returncode == plain.returncode == no_color.returncode == 0
     assert "\x1b[" in forced.stdout
     assert "\x1b[" not in plain.stdout and "\x1b[" not in no_color.stdout
+
+
+def test_the_readme_sample_is_what_the_plan_prints(baseline) -> None:
+    _, text = baseline
+    readme = (PROJECT_DIR / "README.md").read_text()
+    sample = readme.split("A shortened sample:", 1)[1].split("```", 2)[1]
+    printed = {" ".join(line.split()) for line in text.splitlines()}
+    for line in sample.splitlines():
+        if line.strip() and not line.startswith("...") and "├─" not in line and "└─" not in line:
+            assert " ".join(line.split()) in printed, line
