@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from infra import db_sizing, topology
+from infra import cache_acl, db_sizing, topology
 from infra.problems import ConfigError, Problem
 from infra.stackfiles import PROJECT_FILE, Project, StackFile, StackFileError
 
@@ -103,11 +103,41 @@ class DatabaseConfig(_Section):
                              description="Allocated storage of rds-postgres instances in GiB, 20 to 65536 (Aurora grows by itself).")
 
 
+class CacheConfig(_Section):
+    """The cache tier: the region's ElastiCache Redis replication group and its tenant users."""
+
+    node_type: str = Field("cache.r7g.large", alias="cacheNodeType",
+                           description="ElastiCache node type, e.g. cache.r7g.large (memory-optimised; no burstable types).")
+    engine_version: str = Field("7.1", alias="cacheEngineVersion", pattern=r"^\d+\.\d+$",
+                                description="Redis OSS engine version, major.minor: 7.0 or 7.1.")
+    shards: int = Field(3, alias="cacheShards", description="Shards (node groups) in cluster mode, 1 to 500 (the spec: 3).")
+    replicas_per_shard: int = Field(1, alias="cacheReplicasPerShard",
+                                    description="Replicas of each shard's primary, 1 to 5 (the spec: 1); automatic failover needs one.")
+    maxmemory_policy: str = Field("volatile-lru", alias="cacheMaxmemoryPolicy",
+                                  description="What Redis evicts when memory is full, e.g. volatile-lru or allkeys-lru.")
+    snapshot_retention_days: int = Field(7, alias="cacheSnapshotRetentionDays",
+                                         description="Days daily snapshots are kept (persistence), 1 to 35.")
+    tenants: list[str] = Field(default_factory=lambda: ["platform"], alias="cacheTenants",
+                               description="Tenant ids, each with its own Redis user limited to keys tenant:<id>:*.")
+    global_datastore: bool = Field(False, alias="cacheGlobalDatastore",
+                                   description="Replicate the primary's cache to the secondaries (Global Datastore, for session data).")
+    memory_alarm_percent: int = Field(80, alias="cacheMemoryAlarmPercent",
+                                      description="DatabaseMemoryUsagePercentage that raises the memory alarm, 1 to 100.")
+    cpu_alarm_percent: int = Field(80, alias="cacheCpuAlarmPercent",
+                                   description="EngineCPUUtilization (and host CPU) that raises the CPU alarm, 1 to 100.")
+    evictions_alarm: int = Field(1000, alias="cacheEvictionsAlarm",
+                                 description="Evictions per minute that raise the evictions alarm, at least 1.")
+    connections_alarm: int = Field(10000, alias="cacheConnectionsAlarm",
+                                   description="Current connections per node that raise the connections alarm, at least 1.")
+    replication_lag_alarm_seconds: int = Field(30, alias="cacheReplicationLagAlarmSeconds",
+                                               description="Global Datastore replication lag that raises the alarm, in seconds.")
+
+
 class StackConfig(_Section):
     """Everything one stack deploys from. Sections are one model per tier."""
 
     SECTIONS: ClassVar[dict[str, type[_Section]]] = {"network": NetworkConfig, "app": AppConfig,
-                                                     "database": DatabaseConfig}
+                                                     "database": DatabaseConfig, "cache": CacheConfig}
 
     stack: str = Field(exclude=True)
     file: str = Field(exclude=True)
@@ -116,8 +146,8 @@ class StackConfig(_Section):
     role: Literal["primary", "secondary"] = Field(
         alias="role", description="primary (read-write database, global resources) or secondary (read replica).")
     aws_region: str = Field(alias="awsRegion", description="The AWS region the stack deploys to, e.g. us-east-1.")
-    environment: str = Field("production", alias="environment", pattern=r"^[a-z][a-z0-9-]{1,30}$",
-                             description="Environment name used in tags, e.g. production or staging.")
+    environment: str = Field("production", alias="environment", pattern=r"^[a-z][a-z0-9-]{1,11}$",
+                             description="Environment name used in tags and physical names, 2 to 12 lowercase characters, e.g. production or staging.")
     cost_center: str = Field("hse-platform", alias="costCenter", min_length=1,
                              description="Cost center written to every resource's cost-center tag.")
     deploy_order: int = Field(alias="deployOrder", ge=0,
@@ -127,6 +157,7 @@ class StackConfig(_Section):
     network: NetworkConfig
     app: AppConfig
     database: DatabaseConfig
+    cache: CacheConfig
 
     @property
     def is_primary(self) -> bool:
@@ -267,7 +298,64 @@ def _check_values(cfg: StackConfig) -> list[Problem]:
     if not (1024 <= cfg.app.port <= 65535):
         bad("appPort", f"{cfg.app.port} is out of range; expected an unprivileged port, 1024 to 65535")
     problems.extend(_check_database(cfg))
+    problems.extend(_check_cache(cfg))
     return problems
+
+
+MAXMEMORY_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random",
+                      "allkeys-random", "volatile-ttl", "noeviction")
+CACHE_VERSIONS = ("7.0", "7.1")
+
+
+def _check_cache(cfg: StackConfig) -> list[Problem]:
+    cache = cfg.cache
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(cfg.file, f"{NAMESPACE}:{key}", message))
+
+    family, _, size = cache.node_type.removeprefix("cache.").partition(".")
+    if not cache.node_type.startswith("cache.") or not family or not size or family.startswith("t"):
+        bad("cacheNodeType", f"{cache.node_type} is not a memory-optimised or general-purpose node type; "
+                             "valid: e.g. cache.r7g.large, cache.m7g.large (burstable cache.t* types have no "
+                             "Multi-AZ cluster-mode support worth running in production)")
+    if cache.engine_version not in CACHE_VERSIONS:
+        bad("cacheEngineVersion", f"{cache.engine_version} is not supported here; valid: {', '.join(CACHE_VERSIONS)}")
+    if not (1 <= cache.shards <= 500):
+        bad("cacheShards", f"{cache.shards} is out of range; expected 1 to 500 shards")
+    if not (1 <= cache.replicas_per_shard <= 5):
+        bad("cacheReplicasPerShard", f"{cache.replicas_per_shard} is out of range; expected 1 to 5: automatic "
+                                     "failover (which replaces the spec's Sentinel) needs a replica in every shard")
+    if cache.maxmemory_policy not in MAXMEMORY_POLICIES:
+        bad("cacheMaxmemoryPolicy", f"{cache.maxmemory_policy!r} is not a Redis maxmemory policy; "
+                                    f"valid: {', '.join(MAXMEMORY_POLICIES)}")
+    if not (1 <= cache.snapshot_retention_days <= 35):
+        bad("cacheSnapshotRetentionDays", f"{cache.snapshot_retention_days} is out of range; expected 1 to 35 days "
+                                          "(0 would turn persistence off)")
+    if not cache.tenants:
+        bad("cacheTenants", "lists no tenant; valid: at least one tenant id")
+    for tenant in cache.tenants:
+        if not cache_acl.TENANT_ID.match(tenant):
+            bad("cacheTenants", f"{tenant!r} cannot be a key prefix; a tenant id is {cache_acl.TENANT_ID_RULE}")
+    if len(set(cache.tenants)) != len(cache.tenants):
+        bad("cacheTenants", f"{cache.tenants} lists a tenant twice")
+    longest = max((len(t) for t in cache.tenants), default=0)
+    if len(cache_user_id(cfg.environment, cfg.stack, "x" * longest)) > 40:
+        bad("cacheTenants", f"user ids '<environment>-<stack>-<tenant>' must fit ElastiCache's 40 characters; "
+                            f"shorten the longest tenant id ({longest} characters)")
+    for key, value, low, high in (("cacheMemoryAlarmPercent", cache.memory_alarm_percent, 1, 100),
+                                  ("cacheCpuAlarmPercent", cache.cpu_alarm_percent, 1, 100),
+                                  ("cacheEvictionsAlarm", cache.evictions_alarm, 1, 10**9),
+                                  ("cacheConnectionsAlarm", cache.connections_alarm, 1, 65000),
+                                  ("cacheReplicationLagAlarmSeconds", cache.replication_lag_alarm_seconds, 1, 3600)):
+        if not (low <= value <= high):
+            bad(key, f"{value} is out of range; expected {low} to {high}")
+    return problems
+
+
+def cache_user_id(environment: str, stack: str, tenant: str) -> str:
+    """The ElastiCache user id of a tenant in a stack: unique per environment, stack and tenant."""
+    return f"{environment}-{stack}-{tenant}"
 
 
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
@@ -368,6 +456,9 @@ def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Pr
         if cfg.database.engine != primary.database.engine:
             bad("dbEngine", f"{cfg.database.engine} differs from the primary's {primary.database.engine} "
                             f"({primary.file}); every region runs the primary's engine")
+        if cfg.cache.global_datastore and not primary.cache.global_datastore:
+            bad("cacheGlobalDatastore", f"a secondary can join a Global Datastore only when the primary creates one; "
+                                        f"set hse:cacheGlobalDatastore true in {primary.file} as well")
         if f"{NAMESPACE}:dbEngineVersion" in cfg.explicit_keys:
             bad("dbEngineVersion", f"is set once, on the primary ({primary.file}); a secondary follows the "
                                    "version the primary deployed: remove it from this file")

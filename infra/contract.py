@@ -58,6 +58,15 @@ class RegionExports(BaseModel):
     db_global_cluster_id: str = Field(alias="dbGlobalClusterId")
     db_global_cluster_arn: str = Field(alias="dbGlobalClusterArn")
     backup_vault_arn: str = Field(alias="backupVaultArn", pattern=r"^arn:aws:backup:")
+    # The cache tier.
+    cache_configuration_endpoint: str = Field(alias="cacheConfigurationEndpoint")
+    cache_port: int = Field(alias="cachePort")
+    cache_user_group_id: str = Field(alias="cacheUserGroupId")
+    cache_tenant_secret_arns: dict[str, str] = Field(alias="cacheTenantSecretArns")
+    """Tenant id -> the secret holding that tenant's Redis user name, password and key prefix."""
+    cache_global_datastore_id: str = Field(alias="cacheGlobalDatastoreId")
+    """The Global Datastore the region's cache belongs to; empty when it has none."""
+    cache_replication_group_id: str = Field(alias="cacheReplicationGroupId")
 
     @field_validator("vpc_cidr")
     @classmethod

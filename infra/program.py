@@ -18,6 +18,7 @@ from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
 from infra.config import NAMESPACE, StackConfig, load_topology
 from infra.problems import ConfigError, Problem
 from infra.contract import RegionExports
+from infra.cache_tier import build_cache_tier
 from infra.data_tier import build_data_tier, regional_keys
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
@@ -103,6 +104,7 @@ def main(project_dir: Path) -> None:
         )
 
     data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary)
+    cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary)
 
     outputs: dict[str, Any] = {
         "stack": cfg.stack,
@@ -122,6 +124,7 @@ def main(project_dir: Path) -> None:
         "databaseSecurityGroupId": groups.database_group_id,
         "redisSecurityGroupId": groups.redis_group_id,
         **data.outputs,
+        **cache,
     }
     missing = {f.alias for f in RegionExports.model_fields.values()} - set(outputs)
     assert not missing, f"the program does not export {sorted(missing)} of the RegionExports contract"

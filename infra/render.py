@@ -66,8 +66,8 @@ def computed_values(plan: StackPlan) -> set[str]:
     for r in plan.resources:
         if not r.custom or r.external or r.type.startswith("pulumi:"):
             continue
-        if r.id:
-            values.add(r.id)
+        if r.id and r.id not in {v for v in r.inputs.values() if isinstance(v, str)}:
+            values.add(r.id)  # an id the program chose itself (a user group's) is known before deploy
         for key, value in r.outputs.items():
             if isinstance(value, str) and key not in _KNOWN_ECHOES and r.inputs.get(key) != value:
                 values.add(value)

@@ -175,6 +175,35 @@ def _ssm_parameter(c: Context) -> str:
     return name
 
 
+def _cache_user(c: Context) -> str:
+    user_id = str(c.inputs["userId"])
+    c.outputs.update(arn=c.arn("elasticache", f"user:{user_id}"))
+    return user_id
+
+
+def _cache_user_group(c: Context) -> str:
+    group_id = str(c.inputs["userGroupId"])
+    c.outputs.update(arn=c.arn("elasticache", f"usergroup:{group_id}"))
+    return group_id
+
+
+def _replication_group(c: Context) -> str:
+    group_id = str(c.get("replicationGroupId"))
+    c.outputs.update(arn=c.arn("elasticache", f"replicationgroup:{group_id}"),
+                     configurationEndpointAddress=f"clustercfg.{group_id}.{c.digest[:6]}.{c.region[:2]}"
+                                                  f"{c.region.split('-')[1][0]}{c.region.split('-')[2]}.cache.amazonaws.com",
+                     clusterEnabled=True, memberClusters=[f"{group_id}-000{s}-00{r}" for s in range(1, 1 + int(
+                         c.get("numNodeGroups", 3))) for r in range(1, 2 + int(c.get("replicasPerNodeGroup", 1)))])
+    return group_id
+
+
+def _global_replication_group(c: Context) -> str:
+    # AWS puts a fixed prefix of 5 letters (per account) before the suffix the program gives.
+    global_id = f"ldgnf-{c.inputs['globalReplicationGroupIdSuffix']}"
+    c.outputs.update(globalReplicationGroupId=global_id, arn=f"arn:aws:elasticache::{c.account}:globalreplicationgroup:{global_id}")
+    return global_id
+
+
 def _attachment(c: Context) -> str:
     return f"{c.inputs['role']}-{c.digest[:20]}"
 
@@ -205,4 +234,10 @@ ANSWERS: dict[str, Answer] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _attachment,
     "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "aws:elasticache/user:User": _cache_user,
+    "aws:elasticache/userGroup:UserGroup": _cache_user_group,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": _global_replication_group,
+    "aws:elasticache/parameterGroup:ParameterGroup": _named("elasticache", "parametergroup:"),
+    "aws:elasticache/subnetGroup:SubnetGroup": _named("elasticache", "subnetgroup:"),
 }

@@ -94,7 +94,7 @@ def test_the_primary_owns_the_global_cluster_with_the_engine_version(plans) -> N
     assert cluster.input("globalClusterIdentifier") == glob.id
     assert glob.urn in cluster.dependencies  # so the cluster is deleted before the global cluster
     assert cluster.input("masterUsername") == "hse_admin" and cluster.input("databaseName") == "hse"
-    (password,) = plan.find("random:index/randomPassword:RandomPassword")
+    password = plan.one("random:index/randomPassword:RandomPassword", "hse-us-east-db-credentials-password")
     assert cluster.input("masterPassword") == password.output("result")
     assert cluster.input("manageMasterUserPassword") is None
     assert cluster.input("skipFinalSnapshot") is False
@@ -163,12 +163,12 @@ def test_writer_and_reader_in_different_zones(plans) -> None:
 # -- credentials ---------------------------------------------------------------------------
 def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
     plan = plans["us-east"]
-    secret = _one(plan, "aws:secretsmanager/secret:Secret")
+    secret = plan.one("aws:secretsmanager/secret:Secret", "hse-us-east-db-credentials-secret")
     assert secret.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
     assert secret.input("namePrefix") == "hse/production/us-east/db-master-"
     replicas = {r["region"]: r["kmsKeyId"] for r in secret.input("replicas")}
     assert replicas == {r: k for r, k in plan.outputs["kmsKeyArns"].items() if r != "us-east-1"}
-    version = _one(plan, "aws:secretsmanager/secretVersion:SecretVersion")
+    version = plan.one("aws:secretsmanager/secretVersion:SecretVersion", "hse-us-east-db-credentials-value")
     document = json.loads(version.input("secretString"))
     cluster = _one(plan, CLUSTER)
     assert document == {"engine": "postgres", "host": cluster.output("endpoint"), "port": 5432,
@@ -183,7 +183,7 @@ def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
     assert rotation.input("rotationLambdaArn") == function.output("outputs")["RotationLambdaARN"]
     assert function.input("parameters")["vpcSecurityGroupIds"] == plan.outputs["appSecurityGroupId"]
     for stack in ("eu-west", "ap-se"):
-        assert not plans[stack].find("aws:secretsmanager/secret:Secret")
+        assert not [s for s in plans[stack].find("aws:secretsmanager/secret:Secret") if "-db-" in s.name]
         assert plans[stack].outputs["dbSecretArn"] == plan.outputs["dbSecretArns"][REGIONS[stack]]
         assert f":secretsmanager:{REGIONS[stack]}:" in plans[stack].outputs["dbSecretArn"]
 
@@ -260,7 +260,8 @@ def test_secondaries_alarm_on_replication_lag_below_the_rpo(plans, stack) -> Non
 
 
 def test_every_region_alarms_on_cpu_memory_and_connections(plans) -> None:
-    names = {a.name.rsplit("-alarms-", 1)[1]: a for a in plans["us-east"].find("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    names = {a.name.rsplit("-alarms-", 1)[1]: a for a in plans["us-east"].find("aws:cloudwatch/metricAlarm:MetricAlarm")
+             if "-db-alarms-" in a.name}
     assert sorted(names) == ["connections", "cpu", "memory"]
     assert names["cpu"].input("threshold") == 80
     assert names["memory"].input("threshold") == 16 * 1024 ** 3 // 10

@@ -32,7 +32,8 @@ def test_the_primary_is_a_multi_az_instance_with_the_credentials(rds) -> None:
     assert (primary.input("allocatedStorage"), primary.input("maxAllocatedStorage")) == (200, 800)
     assert primary.input("storageEncrypted") is True and primary.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
     assert (primary.input("username"), primary.input("dbName")) == ("hse_admin", "hse")
-    assert primary.input("password") == _one(plan, "random:index/randomPassword:RandomPassword").output("result")
+    assert primary.input("password") == plan.one("random:index/randomPassword:RandomPassword",
+                                                           "hse-us-east-db-credentials-password").output("result")
     assert primary.input("backupRetentionPeriod") == 30 and primary.input("deletionProtection") is True
     assert primary.input("skipFinalSnapshot") is False
     assert primary.input("enabledCloudwatchLogsExports") == ["postgresql", "upgrade"]

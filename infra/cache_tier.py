@@ -1,0 +1,62 @@
+"""The cache tier of one stack, composed from its config: the region's Redis cluster,
+its tenant users, and (optionally) its place in the Global Datastore.
+
+A secondary joins the Global Datastore the primary created, read from the primary's
+outputs; it deploys a stand-alone cluster when it does not join.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+
+from components.redis_cluster import CacheSettings, RedisCluster, RedisClusterArgs
+from components.region_stack import RegionStack
+from infra.config import NAMESPACE, StackConfig, cache_user_id
+from infra.contract import RegionExports
+from infra.naming import prefix
+from infra.problems import ConfigError, Problem
+from infra.providers import RegionalProviders
+
+
+def _role(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> str:
+    if not cfg.cache.global_datastore:
+        return "none"
+    if cfg.is_primary:
+        return "primary"
+    if primary_exports is None or not primary_exports.cache_global_datastore_id:
+        stack = primary_exports.stack if primary_exports else "the primary"
+        raise ConfigError([Problem(cfg.file, f"{NAMESPACE}:cacheGlobalDatastore",
+                                   f"the primary {stack!r} has deployed no Global Datastore to join; run "
+                                   f"`pulumi up --stack {stack}` with hse:cacheGlobalDatastore true first")])
+    return "secondary"
+
+
+def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: RegionStack, key_arn: Any,
+                     primary_exports: Optional[RegionExports]) -> dict[str, Any]:
+    """Declare the cache tier; return its stack outputs."""
+    c = cfg.cache
+    role = _role(cfg, primary_exports)
+    cluster = RedisCluster(f"{prefix(cfg.stack)}-cache", RedisClusterArgs(
+        settings=CacheSettings(
+            node_type=c.node_type, engine_version=c.engine_version, shards=c.shards,
+            replicas_per_shard=c.replicas_per_shard, maxmemory_policy=c.maxmemory_policy,
+            snapshot_retention_days=c.snapshot_retention_days, tenants=list(c.tenants),
+            memory_alarm_percent=c.memory_alarm_percent, cpu_alarm_percent=c.cpu_alarm_percent,
+            evictions_alarm=c.evictions_alarm, connections_alarm=c.connections_alarm,
+            replication_lag_alarm_seconds=c.replication_lag_alarm_seconds),
+        user_id_prefix=cache_user_id(cfg.environment, cfg.stack, ""),
+        secret_name_prefix=f"hse/{cfg.environment}/{cfg.stack}/cache/",
+        subnet_ids=region.subnet_ids["data"], security_group_id=region.security_groups.redis_group_id,
+        key_arn=key_arn, rnd_provider=providers.random, global_datastore=role,
+        global_datastore_id=primary_exports.cache_global_datastore_id if role == "secondary" else None,
+    ), pulumi.ResourceOptions(providers=[providers.home]))
+    return {
+        "cacheConfigurationEndpoint": cluster.configuration_endpoint,
+        "cachePort": cluster.port,
+        "cacheUserGroupId": cluster.user_group_id,
+        "cacheTenantSecretArns": cluster.tenant_secret_arns,
+        "cacheGlobalDatastoreId": cluster.global_datastore_id,
+        "cacheReplicationGroupId": cluster.replication_group_id,
+    }
