@@ -30,9 +30,16 @@ import pulumi_random as random
 from infra.cache_acl import DEFAULT_USER_RULES, access_string, key_prefix, tenant_rules
 
 REDIS_PORT = 6379
-# What a Global Datastore owns; a joining replication group leaves all of these unset.
+# What a Global Datastore owns. The provider refuses a joining replication group that sets
+# any of the first ones (they conflict with global_replication_group_id), and an update
+# of automatic failover on a member is rejected by AWS; multi-AZ needs automatic failover
+# in the same resource, so a member leaves both to the datastore as well.
 OWNED_BY_GLOBAL_DATASTORE = ("engine", "engine_version", "num_node_groups", "node_type", "parameter_group_name",
-                             "at_rest_encryption_enabled", "transit_encryption_enabled", "snapshot_retention_limit")
+                             "at_rest_encryption_enabled", "transit_encryption_enabled", "transit_encryption_mode",
+                             "security_group_names", "snapshot_arns", "snapshot_name",
+                             "automatic_failover_enabled", "multi_az_enabled")
+# A metric-math alarm may combine at most 10 metrics: nodes are watched 10 at a time.
+NODES_PER_ALARM = 10
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,8 @@ class RedisCluster(pulumi.ComponentResource):
             owned = dict(
                 engine="redis", engine_version=s.engine_version, node_type=s.node_type,
                 num_node_groups=s.shards, parameter_group_name=params.name,
-                at_rest_encryption_enabled=True, transit_encryption_enabled=True,
-                snapshot_retention_limit=s.snapshot_retention_days,
+                at_rest_encryption_enabled=True, transit_encryption_enabled=True, transit_encryption_mode="required",
+                automatic_failover_enabled=True, multi_az_enabled=True,
             )
         subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.subnet_ids),
                                               description="Isolated-data subnets of the region", opts=child)
@@ -175,11 +182,9 @@ class RedisCluster(pulumi.ComponentResource):
             f"{name}",
             description="HSE platform cache (cluster mode, per-tenant users)",
             replicas_per_node_group=s.replicas_per_shard,
-            automatic_failover_enabled=True,
-            multi_az_enabled=True,
             kms_key_id=args.key_arn,
-            transit_encryption_mode="required",
             user_group_ids=[group.user_group_id],
+            snapshot_retention_limit=s.snapshot_retention_days,
             subnet_group_name=subnets.name,
             security_group_ids=[args.security_group_id],
             port=REDIS_PORT,
@@ -215,37 +220,51 @@ class RedisCluster(pulumi.ComponentResource):
         })
 
     def _alarms(self, name: str, args: RedisClusterArgs, group_id: pulumi.Output[str]) -> dict[str, pulumi.Output[str]]:
-        """Alarms on the replication group's nodes, aggregated by the group's id."""
+        """Alarms over every node of the group: ElastiCache publishes node metrics by
+        CacheClusterId, `<group>-<shard, 4 digits>-<node, 3 digits>` in cluster mode, so each
+        alarm takes the worst node (MAX, or the SUM of evictions) of up to 10 nodes."""
         s = args.settings
+        nodes = [f"{shard:04d}-{node:03d}" for shard in range(1, s.shards + 1)
+                 for node in range(1, s.replicas_per_shard + 2)]
+        batches = [nodes[i:i + NODES_PER_ALARM] for i in range(0, len(nodes), NODES_PER_ALARM)]
 
         def alarm(suffix: str, description: str, metric: str, threshold: float, statistic: str = "Maximum",
-                  comparison: str = "GreaterThanThreshold", periods: int = 3) -> pulumi.Output[str]:
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-alarm-{suffix}",
-                alarm_description=description,
-                namespace="AWS/ElastiCache",
-                metric_name=metric,
-                dimensions={"ReplicationGroupId": group_id},
-                statistic=statistic,
-                period=60,
-                evaluation_periods=periods,
-                datapoints_to_alarm=periods,
-                comparison_operator=comparison,
-                threshold=threshold,
-                treat_missing_data="missing",
-                alarm_actions=list(args.alarm_actions),
-                ok_actions=list(args.alarm_actions),
-                opts=pulumi.ResourceOptions(parent=self),
-            ).name
+                  combine: str = "MAX", periods: int = 3) -> pulumi.Output[str]:
+            names = []
+            for b, batch in enumerate(batches):
+                queries = [aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id=f"n{i}", return_data=False,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace="AWS/ElastiCache", metric_name=metric, period=60, stat=statistic,
+                        dimensions={"CacheClusterId": group_id.apply(lambda g, n=node: f"{g}-{n}")}))
+                    for i, node in enumerate(batch)]
+                queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="worst", return_data=True, label=f"{metric} ({combine} of {len(batch)} nodes)",
+                    expression=f"{combine}([{', '.join(f'n{i}' for i in range(len(batch)))}])"))
+                names.append(aws.cloudwatch.MetricAlarm(
+                    f"{name}-alarm-{suffix}" + (f"-{b + 1}" if len(batches) > 1 else ""),
+                    alarm_description=description,
+                    metric_queries=queries,
+                    evaluation_periods=periods,
+                    datapoints_to_alarm=periods,
+                    comparison_operator="GreaterThanThreshold",
+                    threshold=threshold,
+                    treat_missing_data="missing",
+                    alarm_actions=list(args.alarm_actions),
+                    ok_actions=list(args.alarm_actions),
+                    opts=pulumi.ResourceOptions(parent=self),
+                ).name)
+            return names[0] if len(names) == 1 else pulumi.Output.all(*names).apply(",".join)
 
         names = {
-            "memory": alarm("memory", f"Memory use above {s.memory_alarm_percent} %",
+            "memory": alarm("memory", f"Memory use above {s.memory_alarm_percent} % on a node",
                             "DatabaseMemoryUsagePercentage", s.memory_alarm_percent),
             "evictions": alarm("evictions", f"More than {s.evictions_alarm} evictions a minute",
-                               "Evictions", s.evictions_alarm, statistic="Sum"),
-            "engineCpu": alarm("engine-cpu", f"Redis engine CPU above {s.cpu_alarm_percent} %",
+                               "Evictions", s.evictions_alarm, statistic="Sum", combine="SUM"),
+            "engineCpu": alarm("engine-cpu", f"Redis engine CPU above {s.cpu_alarm_percent} % on a node",
                                "EngineCPUUtilization", s.cpu_alarm_percent),
-            "cpu": alarm("cpu", f"Host CPU above {s.cpu_alarm_percent} %", "CPUUtilization", s.cpu_alarm_percent),
+            "cpu": alarm("cpu", f"Host CPU above {s.cpu_alarm_percent} % on a node", "CPUUtilization",
+                         s.cpu_alarm_percent),
             "connections": alarm("connections", f"More than {s.connections_alarm} connections on a node",
                                  "CurrConnections", s.connections_alarm),
         }

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the servers the test suite runs for real, from Debian's packages, when absent:
-# PostgreSQL (row-level security tests). The tests start their own private instances on
-# loopback (tests/db/conftest.py); this script only makes sure the binaries exist.
+# PostgreSQL (row-level security tests) and redis-server (tenant namespace tests). The
+# tests start their own private instances on loopback (tests/db/conftest.py,
+# tests/cache/conftest.py); this script only makes sure the binaries exist.
 # Needs root or sudo when something is missing; does nothing when all is installed.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
