@@ -13,31 +13,24 @@ import pulumi
 
 from components.redis_cluster import CacheSettings, RedisCluster, RedisClusterArgs
 from components.region_stack import RegionStack
-from infra.config import NAMESPACE, StackConfig, cache_user_id
+from infra.config import StackConfig, cache_user_id
 from infra.contract import RegionExports
 from infra.naming import prefix
-from infra.problems import ConfigError, Problem
 from infra.providers import RegionalProviders
 
 
-def _role(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> str:
+def _role(cfg: StackConfig) -> str:
+    """The stack's part in the Global Datastore (that the primary has one was checked in infra/peers.py)."""
     if not cfg.cache.global_datastore:
         return "none"
-    if cfg.is_primary:
-        return "primary"
-    if primary_exports is None or not primary_exports.cache_global_datastore_id:
-        stack = primary_exports.stack if primary_exports else "the primary"
-        raise ConfigError([Problem(cfg.file, f"{NAMESPACE}:cacheGlobalDatastore",
-                                   f"the primary {stack!r} has deployed no Global Datastore to join; run "
-                                   f"`pulumi up --stack {stack}` with hse:cacheGlobalDatastore true first")])
-    return "secondary"
+    return "primary" if cfg.is_primary else "secondary"
 
 
 def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: RegionStack, key_arn: Any,
                      primary_exports: Optional[RegionExports]) -> dict[str, Any]:
     """Declare the cache tier; return its stack outputs."""
     c = cfg.cache
-    role = _role(cfg, primary_exports)
+    role = _role(cfg)
     cluster = RedisCluster(f"{prefix(cfg.stack)}-cache", RedisClusterArgs(
         settings=CacheSettings(
             node_type=c.node_type, engine_version=c.engine_version, shards=c.shards,

@@ -21,10 +21,9 @@ from components.regional_keys import RegionalKeys, RegionalKeysArgs
 from components.region_stack import RegionStack
 from components.replica_database import DatabaseSettings, ReplicaDatabase, ReplicaDatabaseArgs
 from infra import db_sizing
-from infra.config import NAMESPACE, StackConfig
+from infra.config import StackConfig
 from infra.contract import RegionExports
 from infra.naming import physical_prefix, prefix
-from infra.problems import ConfigError, Problem
 from infra.providers import RegionalProviders
 
 
@@ -43,12 +42,7 @@ def regional_keys(cfg: StackConfig, others: dict[str, StackConfig], providers: R
             providers={region: providers.aws(region) for region in stacks},
             alias_prefix=f"alias/hse/{cfg.environment}/", stacks=stacks))
         return dict(keys.key_arns)
-    assert primary_exports is not None
-    if cfg.aws_region not in primary_exports.kms_key_arns:
-        raise ConfigError([Problem(cfg.file, f"{NAMESPACE}:awsRegion",
-                                   f"the primary {primary_exports.stack!r} has no key for {cfg.aws_region} yet; it "
-                                   "creates one for every region in the stack files: run "
-                                   f"`pulumi up --stack {primary_exports.stack}` first, then this stack")])
+    # Checked before anything was declared (infra/peers.py): the primary has this region's key.
     return {cfg.aws_region: primary_exports.kms_key_arns[cfg.aws_region]}
 
 
@@ -94,11 +88,7 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
             rnd_provider=providers.random), home)
         secret_arn: Any = credentials.secret_arn
     else:
-        secret_arn = primary_exports.db_secret_arns.get(cfg.aws_region)
-        if not secret_arn:
-            raise ConfigError([Problem(cfg.file, f"{NAMESPACE}:awsRegion",
-                                       f"the primary {primary_exports.stack!r} replicates no credentials to "
-                                       f"{cfg.aws_region} yet: run `pulumi up --stack {primary_exports.stack}` first")])
+        secret_arn = primary_exports.db_secret_arns[cfg.aws_region]  # checked in infra/peers.py
 
     backup_target = later[0] if (cfg.is_primary and later and db.engine == db_sizing.RDS) else None
     database = ReplicaDatabase(f"{name}-db", ReplicaDatabaseArgs(

@@ -41,6 +41,8 @@ def read_peer_exports(cfg: StackConfig) -> dict[str, RegionExports]:
                                     f"(pulumi up --stack {peer})"))
         if parsed is not None:
             problems.extend(check_peer_exports(cfg, parsed))
+            if parsed.role == "primary":
+                problems.extend(check_primary_exports(cfg, parsed))
             exports[peer] = parsed
     if problems:
         raise ConfigError(problems)
@@ -58,4 +60,25 @@ def check_peer_exports(cfg: StackConfig, peer: RegionExports) -> list[Problem]:
         problems.append(Problem(cfg.file, f"{NAMESPACE}:peers",
                                 f"deployed stack {peer.stack!r} has deploy order {peer.deploy_order}, "
                                 f"not before this stack ({cfg.deploy_order})"))
+    return problems
+
+
+def check_primary_exports(cfg: StackConfig, primary: RegionExports) -> list[Problem]:
+    """What a secondary takes from the primary must be there: the primary creates its
+    region's key replica and credentials replica, and the Global Datastore it joins."""
+    problems = []
+
+    def missing(key: str, what: str, how: str = "") -> None:
+        problems.append(Problem(cfg.file, f"{NAMESPACE}:{key}",
+                                f"the primary {primary.stack!r} {what}; run `pulumi up --stack {primary.stack}`"
+                                f"{how} first, then this stack"))
+
+    if cfg.aws_region not in primary.kms_key_arns:
+        missing("awsRegion", f"has no key for {cfg.aws_region} yet (it creates one for every region in the stack "
+                             "files)")
+    elif cfg.aws_region not in primary.db_secret_arns:
+        missing("awsRegion", f"replicates no database credentials to {cfg.aws_region} yet")
+    if cfg.cache.global_datastore and not primary.cache_global_datastore_id:
+        missing("cacheGlobalDatastore", "has deployed no Global Datastore to join",
+                " with hse:cacheGlobalDatastore true")
     return problems

@@ -79,8 +79,9 @@ def test_a_secondary_whose_region_has_no_key_yet_is_told_to_deploy_the_primary(p
     with pytest.raises(ConfigError) as info:
         Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
     assert str(info.value.problems[0]) == (
-        "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' has no key for eu-west-1 yet; it creates one for "
-        "every region in the stack files: run `pulumi up --stack us-east` first, then this stack")
+        "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' has no key for eu-west-1 yet (it creates one for "
+        "every region in the stack files); run `pulumi up --stack us-east` first, then this stack")
+    assert info.value.declared == []
 
 
 # -- the global database -------------------------------------------------------------------
@@ -309,3 +310,16 @@ def test_write_forwarding_reserve_reduces_what_the_proxy_may_take() -> None:
     assert max_connections_percent(1722, "db.r6g.large") == 100
     with pytest.raises(ValueError):
         max_connections_percent(1723, "db.r6g.large")
+
+
+def test_a_secondary_without_its_credentials_replica_is_told_to_deploy_the_primary(project_copy, plans) -> None:
+    from infra.engine import Engine
+    from infra.problems import ConfigError
+
+    deployed = dict(plans["us-east"].outputs, dbSecretArns={"us-east-1": plans["us-east"].outputs["dbSecretArn"]})
+    with pytest.raises(ConfigError) as info:
+        Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
+    assert [str(p) for p in info.value.problems] == [
+        "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' replicates no database credentials to eu-west-1 "
+        "yet; run `pulumi up --stack us-east` first, then this stack"]
+    assert info.value.declared == []

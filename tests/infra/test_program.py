@@ -252,6 +252,20 @@ BOUNDS = [
     ("dbName", ["hse", "a" * 63], ["HSE", "a" * 64, "1db"]),
     ("dbEngineVersion", [], ["16.6"]),  # set once, on the primary: never in a secondary's file
     ("dbWriteForwarding", [True, False], []),
+    ("cacheShards", [1, 500], [0, 501]),
+    ("cacheReplicasPerShard", [1, 5], [0, 6]),  # 0: automatic failover would have nothing to promote
+    ("cacheTenants", [["a"], ["acme", "b-2", "x" * 20]],
+     [[], ["Acme"], ["ac*me"], ["a b"], ["a:b"], [""], ["acme", "acme"], ["x" * 21], ["-a"], ["a-"], ["a?"], ["[a]"]]),
+    ("cacheSnapshotRetentionDays", [1, 35], [0, 36]),
+    ("cacheMaxmemoryPolicy", ["noeviction", "allkeys-lru"], ["lru", ""]),
+    ("cacheEngineVersion", ["7.0", "7.1"], ["6.2", "8.0", "7"]),
+    ("cacheNodeType", ["cache.m7g.large", "cache.r6g.xlarge"], ["cache.t4g.micro", "r7g.large", "cache.r7g"]),
+    ("cacheMemoryAlarmPercent", [1, 100], [0, 101]),
+    ("cacheCpuAlarmPercent", [1, 100], [0, 101]),
+    ("cacheEvictionsAlarm", [1, 10**9], [0]),
+    ("cacheConnectionsAlarm", [1, 65000], [0, 65001]),
+    ("cacheReplicationLagAlarmSeconds", [1, 3600], [0, 3601]),
+    ("cacheGlobalDatastore", [False], [True]),  # a secondary joins only when the primary creates one
 ]
 PRIMARY_BOUNDS = [
     ("dbEngineVersion", ["13.20", "17.2"], ["12.22", "18.1", "16", "16.6.1"]),
@@ -271,6 +285,15 @@ def test_each_primary_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) 
     for value in good + bad:
         problems, mine = _problems_for(tmp_path, "us-east", key, value)
         assert (problems == []) if value in good else bool(mine), f"{key}={value!r}: {problems}"
+
+
+def test_tenant_ids_that_make_user_ids_too_long_are_named(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, "eu-west", environment="integration1", cacheTenants=["x" * 20])
+    _, problems = validate_stacks(Project(project), ["eu-west"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.eu-west.yaml: hse:cacheTenants: user ids '<environment>-<stack>-<tenant>' must fit ElastiCache's "
+        "40 characters; shorten the longest tenant id (20 characters)"]
 
 
 def test_short_retention_needs_the_explicit_override(tmp_path: Path) -> None:

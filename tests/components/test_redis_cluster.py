@@ -1,0 +1,178 @@
+"""The cache tier in the plan: the replication group, its tenant users, the Global
+Datastore shapes and the alarms, with default and non-default config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.redis_cluster import OWNED_BY_GLOBAL_DATASTORE
+from infra.cache_acl import DEFAULT_USER_RULES, access_string, tenant_rules
+from infra.engine import StackPlan
+from infra.engine.plan import SECRET_SIG, SIG_KEY
+from tests.conftest import STACKS
+from tests.infra.test_program import staging  # noqa: F401 - the module-scoped non-default plans
+
+GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+USER = "aws:elasticache/user:User"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _one(plan: StackPlan, type_: str):
+    (found,) = plan.find(type_)
+    return found
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_three_shards_one_replica_multi_az_encrypted(plans, stack) -> None:
+    plan = plans[stack]
+    group = _one(plan, GROUP)
+    assert (group.input("numNodeGroups"), group.input("replicasPerNodeGroup")) == (3, 1)
+    assert group.input("automaticFailoverEnabled") is True and group.input("multiAzEnabled") is True
+    assert group.input("atRestEncryptionEnabled") is True and group.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
+    assert group.input("transitEncryptionEnabled") is True and group.input("transitEncryptionMode") == "required"
+    assert (group.input("engine"), group.input("engineVersion"), group.input("nodeType")) == \
+        ("redis", "7.1", "cache.r7g.large")
+    assert group.input("snapshotRetentionLimit") == 7
+    assert group.input("securityGroupIds") == [plan.outputs["redisSecurityGroupId"]]
+    subnets = _one(plan, "aws:elasticache/subnetGroup:SubnetGroup")
+    assert subnets.input("subnetIds") == plan.outputs["dataSubnetIds"]
+    assert group.input("subnetGroupName") == subnets.output("name")
+    params = _one(plan, "aws:elasticache/parameterGroup:ParameterGroup")
+    assert params.input("family") == "redis7"
+    assert params.input("parameters") == [{"name": "cluster-enabled", "value": "yes"},
+                                          {"name": "maxmemory-policy", "value": "volatile-lru"}]
+    assert group.input("parameterGroupName") == params.output("name")
+    assert group.input("authToken") is None
+    assert group.input("userGroupIds") == [plan.outputs["cacheUserGroupId"]]
+    assert plan.outputs["cacheConfigurationEndpoint"] == group.output("configurationEndpointAddress")
+    assert plan.outputs["cachePort"] == 6379 and plan.outputs["cacheGlobalDatastoreId"] == ""
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_default_user_is_off_and_each_tenant_has_its_namespace(plans, stack) -> None:
+    plan = plans[stack]
+    users = {u.input("userName"): u for u in plan.find(USER)}
+    assert sorted(users) == ["default", "tenant-platform"]
+    default = users["default"]
+    assert default.input("accessString") == access_string(DEFAULT_USER_RULES) == "off -@all"
+    assert default.input("authenticationMode") == {"type": "no-password-required"}
+    assert default.input("userId") == f"production-{stack}-default"
+    tenant = users["tenant-platform"]
+    assert tenant.input("accessString") == access_string(tenant_rules("platform")) == (
+        "on ~tenant:platform:* &tenant:platform:* +@all -@dangerous -@admin -@scripting -scan -randomkey -dbsize")
+    assert tenant.input("authenticationMode")["type"] == "password"
+    # The password makes the whole block secret in the state.
+    assert tenant.to_export()["inputs"]["authenticationMode"] == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
+    group = _one(plan, "aws:elasticache/userGroup:UserGroup")
+    assert group.input("userIds") == [default.output("userId"), tenant.output("userId")]
+    assert group.input("engine") == "redis"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tenant_passwords_live_in_secrets_manager_with_the_regional_key(plans, stack) -> None:
+    plan = plans[stack]
+    secret = plan.one("aws:secretsmanager/secret:Secret", f"hse-{stack}-cache-platform-secret")
+    assert secret.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
+    assert secret.input("namePrefix") == f"hse/production/{stack}/cache/platform-"
+    value = plan.one("aws:secretsmanager/secretVersion:SecretVersion", f"hse-{stack}-cache-platform-secret-value")
+    password = plan.one("random:index/randomPassword:RandomPassword", f"hse-{stack}-cache-platform-password")
+    assert json.loads(value.input("secretString")) == {
+        "username": "tenant-platform", "password": password.output("result"), "keyPrefix": "tenant:platform:"}
+    assert plan.outputs["cacheTenantSecretArns"] == {"platform": secret.output("arn")}
+    assert password.output("result") not in json.dumps(plan.to_export())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alarms_watch_every_node(plans, stack) -> None:
+    plan = plans[stack]
+    group = _one(plan, GROUP)
+    alarms = {a.name.rsplit("-alarm-", 1)[1]: a for a in plan.find(ALARM) if "-cache-alarm-" in a.name}
+    assert sorted(alarms) == ["connections", "cpu", "engine-cpu", "evictions", "memory"]
+    expected = {"memory": ("DatabaseMemoryUsagePercentage", 80), "evictions": ("Evictions", 1000),
+                "engine-cpu": ("EngineCPUUtilization", 80), "cpu": ("CPUUtilization", 80),
+                "connections": ("CurrConnections", 10000)}
+    for suffix, (metric, threshold) in expected.items():
+        alarm = alarms[suffix]
+        assert alarm.input("threshold") == threshold
+        queries = alarm.input("metricQueries")
+        nodes = [q["metric"]["dimensions"]["CacheClusterId"] for q in queries if "metric" in q]
+        assert nodes == [f"{group.id}-{s:04d}-{n:03d}" for s in (1, 2, 3) for n in (1, 2)]
+        assert {q["metric"]["metricName"] for q in queries if "metric" in q} == {metric}
+        (result,) = [q for q in queries if q.get("returnData")]
+        assert result["expression"] == ("SUM" if suffix == "evictions" else "MAX") + "([n0, n1, n2, n3, n4, n5])"
+        assert alarm.input("alarmActions") == []
+
+
+# -- non-default values and the Global Datastore --------------------------------------------------
+def test_non_default_cache_values_arrive(staging) -> None:  # noqa: F811
+    primary = staging["us-east"]
+    group = _one(primary, GROUP)
+    assert (group.input("numNodeGroups"), group.input("replicasPerNodeGroup")) == (4, 2)
+    assert (group.input("engineVersion"), group.input("nodeType")) == ("7.0", "cache.m7g.xlarge")
+    assert group.input("snapshotRetentionLimit") == 14
+    params = _one(primary, "aws:elasticache/parameterGroup:ParameterGroup").input("parameters")
+    assert {"name": "maxmemory-policy", "value": "allkeys-lfu"} in params
+    users = sorted(u.input("userName") for u in primary.find(USER))
+    assert users == ["default", "tenant-acme", "tenant-globex"]
+    assert {u.input("userId") for u in primary.find(USER)} == \
+        {"staging-us-east-default", "staging-us-east-acme", "staging-us-east-globex"}
+    # 4 shards × 3 nodes = 12 nodes: two alarms per metric, 10 nodes and 2.
+    memory = sorted((a for a in primary.find(ALARM) if "-cache-alarm-memory" in a.name), key=lambda a: a.name)
+    assert [a.name for a in memory] == ["hse-us-east-cache-alarm-memory-1", "hse-us-east-cache-alarm-memory-2"]
+    assert [len([q for q in a.input("metricQueries") if "metric" in q]) for a in memory] == [10, 2]
+    assert {a.input("threshold") for a in memory} == {70}
+    thresholds = {a.name.rsplit("-alarm-", 1)[1].rsplit("-", 1)[0]: a.input("threshold")
+                  for a in primary.find(ALARM) if "-cache-alarm-" in a.name}
+    assert thresholds == {"memory": 70, "evictions": 50, "engine-cpu": 65, "cpu": 65, "connections": 2000}
+
+
+def test_the_primary_creates_the_global_datastore(staging) -> None:  # noqa: F811
+    primary = staging["us-east"]
+    datastore = _one(primary, "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    assert datastore.input("primaryReplicationGroupId") == _one(primary, GROUP).id
+    assert datastore.input("globalReplicationGroupIdSuffix") == "staging-us-east-sessions"
+    assert primary.outputs["cacheGlobalDatastoreId"] == datastore.output("globalReplicationGroupId")
+
+
+@pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
+def test_a_secondary_joins_and_sets_nothing_the_datastore_owns(staging, stack) -> None:  # noqa: F811
+    plan = staging[stack]
+    group = _one(plan, GROUP)
+    assert group.input("globalReplicationGroupId") == staging["us-east"].outputs["cacheGlobalDatastoreId"]
+    for owned in OWNED_BY_GLOBAL_DATASTORE:
+        assert group.input(_camel(owned)) is None, owned
+    assert set(OWNED_BY_GLOBAL_DATASTORE) >= {"engine", "engine_version", "num_node_groups", "node_type",
+                                              "parameter_group_name", "at_rest_encryption_enabled",
+                                              "transit_encryption_enabled", "transit_encryption_mode"}
+    assert not plan.find("aws:elasticache/parameterGroup:ParameterGroup")
+    assert not plan.find("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    # What stays the region's own: replicas, its key, its users, its network, its snapshots.
+    assert group.input("replicasPerNodeGroup") == 2 and group.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
+    assert group.input("userGroupIds") == [plan.outputs["cacheUserGroupId"]]
+    assert group.input("snapshotRetentionLimit") == 14
+    lag = [a for a in plan.find(ALARM) if "-cache-alarm-replication-lag" in a.name]
+    assert lag and {a.input("threshold") for a in lag} == {15}
+    assert {q["metric"]["metricName"] for a in lag for q in a.input("metricQueries") if "metric" in q} == \
+        {"GlobalDatastoreReplicationLag"}
+
+
+def test_a_secondary_cannot_join_a_datastore_the_primary_never_deployed(project_copy, plans) -> None:
+    from infra.engine import Engine
+    from infra.problems import ConfigError
+    from tests.conftest import edit_stack
+
+    edit_stack(project_copy, "us-east", cacheGlobalDatastore=True)
+    edit_stack(project_copy, "eu-west", cacheGlobalDatastore=True)
+    with pytest.raises(ConfigError) as info:
+        Engine(project_copy, deployed={"us-east": plans["us-east"].outputs}).plan("eu-west")
+    assert str(info.value.problems[0]) == (
+        "Pulumi.eu-west.yaml: hse:cacheGlobalDatastore: the primary 'us-east' has deployed no Global Datastore to "
+        "join; run `pulumi up --stack us-east` with hse:cacheGlobalDatastore true first, then this stack")
+    assert info.value.declared == []
