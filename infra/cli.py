@@ -264,4 +264,9 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if code == EXIT_BROKEN_PIPE:
+        # Nothing more can be written; skip the interpreter's teardown, which would report
+        # on the closed stream (and on event loops the SDK leaves open) to stderr.
+        os._exit(code)
+    sys.exit(code)

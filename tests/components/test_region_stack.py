@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 
 import pytest
 
 from components.region_stack import plan_subnets
+from components.sg_rules import cidr_slug
 from infra.engine import StackPlan
 from tests.conftest import STACKS, edit_stack
 
@@ -32,6 +34,22 @@ def _vpc(plan: StackPlan):
 
 def _home_region(plan: StackPlan, resource) -> str:
     return plan.get(resource.provider_urn).input("region")
+
+
+def test_plan_subnets_refuses_a_fourth_zone() -> None:
+    # A fourth app block would be the eighth the public and data tiers are cut from.
+    with pytest.raises(ValueError, match="at most 3 availability zones"):
+        plan_subnets("10.0.0.0/16", 4)
+
+
+def test_rule_names_are_stable_slugs(plans) -> None:
+    # Rule names are part of URNs: a changed slug would replace every rule on the next deploy.
+    assert cidr_slug("10.1.32.0/19") == "10-1-32-0-19"
+    names = {r.name for r in plans["us-east"].find(INGRESS)}
+    assert "hse-us-east-sg-app-in-lb-10-0-96-0-22" in names
+    for plan in plans.values():
+        for r in plan.resources:
+            assert re.fullmatch(r"[a-z0-9-]+", r.name), r.urn
 
 
 def test_plan_subnets_for_a_16() -> None:
@@ -133,6 +151,7 @@ def test_flow_logs_capture_all_traffic_of_the_vpc(plans, stack) -> None:
     assert flow.input("logDestination") == group.output("arn")
     assert flow.input("iamRoleArn") == role.output("arn")
     assert group.input("retentionInDays") == 365
+    assert flow.input("maxAggregationInterval") == 60
     trust = json.loads(role.input("assumeRolePolicy"))["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111122223333"}}
@@ -207,3 +226,5 @@ def test_no_internet_ingress_and_no_egress_from_data_tiers(plans, stack) -> None
             assert tiers.get(rule.input("referencedSecurityGroupId")) == "database", rule.urn
     for group in plan.find(SG):
         assert "ingress" not in group.inputs and "egress" not in group.inputs, "rules must be standalone resources"
+        # Groups reference each other: a replaced group can only go once its rules are revoked.
+        assert group.input("revokeRulesOnDelete") is True, group.urn

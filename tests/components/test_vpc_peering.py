@@ -87,3 +87,12 @@ def test_collapse_keeps_exactly_the_same_addresses() -> None:
     assert collapse(["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"]) == ["10.0.0.0/18", "10.0.64.0/19"]
     assert collapse(["10.0.112.0/22", "10.0.116.0/22", "10.0.120.0/22"]) == ["10.0.112.0/21", "10.0.120.0/22"]
     assert collapse(["10.0.0.0/19", "10.0.64.0/19"]) == ["10.0.0.0/19", "10.0.64.0/19"]  # never widened
+
+
+def test_the_peering_names_the_account_that_owns_the_peer(project_copy, plans) -> None:
+    from infra.engine import Engine
+
+    deployed = dict(plans["us-east"].outputs, accountId="444455556666")
+    plan = Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
+    (request,) = plan.find(REQUEST)
+    assert request.input("peerOwnerId") == "444455556666"

@@ -278,3 +278,43 @@ def test_the_readme_sample_is_what_the_plan_prints(baseline) -> None:
     for line in sample.splitlines():
         if line.strip() and not line.startswith("...") and "├─" not in line and "└─" not in line:
             assert " ".join(line.split()) in printed, line
+
+
+def test_a_single_stack_diff_does_not_report_the_other_stacks_as_deleted(baseline) -> None:
+    out, _ = baseline
+    code, text, _ = run("plan", "--stack", "eu-west", "--summary-only", "--diff", str(out), "--detailed-exitcode")
+    assert code == 0
+    assert "no stack file any more" not in text
+
+
+def test_an_interrupted_out_leaves_the_old_folder_and_no_staging(tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "keep.json").write_text("{}")
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", interrupted)
+    code, _, err = run("plan", "--stack", "us-east", "--summary-only", "--out", str(out))
+    monkeypatch.undo()
+    assert code == 130 and err == "interrupted; nothing was written\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan"]
+    assert [p.name for p in out.iterdir()] == ["keep.json"]
+
+
+def test_a_failed_json_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    import infra.cli as cli
+
+    report = tmp_path / "report.json"
+    report.write_text("old")
+
+    def broken(data, handle, **kwargs):
+        handle.write('{"partial": ')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.json, "dump", broken)
+    with pytest.raises(cli.UserError, match="cannot write there"):
+        cli.write_json(report, {"version": 1})
+    assert report.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

@@ -106,6 +106,10 @@ BAD_CASES = [
      ["hse:natGatewayCount: 4 is out of range; expected 1 to 3"]),
     ("retention-not-a-period", "eu-west", {"flowLogRetentionDays": 45},
      ["hse:flowLogRetentionDays: 45 is not a CloudWatch Logs retention period"]),
+    ("duplicate-peer", "ap-se", {"peers": ["us-east", "eu-west", "us-east"]},
+     ["Pulumi.ap-se.yaml: hse:peers: ['us-east', 'eu-west', 'us-east'] lists a stack twice"]),
+    ("primary-not-first", "us-east", {"deployOrder": 3},
+     ["Pulumi.us-east.yaml: hse:deployOrder: 3 is not the lowest; the primary deploys first"]),
     ("missing-required", "eu-west", {"vpcCidr": None},
      ["Pulumi.eu-west.yaml: hse:vpcCidr: Stack 'eu-west' is missing configuration value 'hse:vpcCidr'",
       "valid: IPv4 CIDR of the region's VPC"]),
@@ -146,6 +150,15 @@ def test_overlap_with_a_deployed_peer_is_caught_before_declaring(project_copy: P
     with pytest.raises(ConfigError) as info:
         Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
     assert ("Pulumi.eu-west.yaml: hse:vpcCidr: 10.1.0.0/16 overlaps 10.1.0.0/16, the VPC stack 'us-east' has deployed"
+            in str(info.value))
+    assert info.value.declared == []
+
+
+def test_a_deployed_peer_that_does_not_deploy_earlier_is_named(project_copy: Path, plans) -> None:
+    deployed = dict(plans["us-east"].outputs, deployOrder=1)
+    with pytest.raises(ConfigError) as info:
+        Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
+    assert ("Pulumi.eu-west.yaml: hse:peers: deployed stack 'us-east' has deploy order 1, not before this stack (1)"
             in str(info.value))
     assert info.value.declared == []
 

@@ -77,6 +77,7 @@ def test_stack_references_resolve_from_the_earlier_stacks(plans) -> None:
     assert sorted(r.id for r in refs) == ["organization/hse/eu-west", "organization/hse/us-east"]
     for ref in refs:
         assert ref.external and ref.output("outputs") == plans[ref.id.rsplit("/", 1)[1]].outputs
+        assert ref.to_export()["external"] is True
 
 
 def test_export_has_the_shape_of_pulumi_stack_export(plans) -> None:
@@ -146,6 +147,21 @@ def test_secrets_are_redacted_in_the_export(project_copy: Path) -> None:
 
 
 def test_a_resource_on_the_default_provider_is_refused(project_copy: Path) -> None:
+    def program(project_dir: Path) -> None:
+        aws.s3.Bucket("ambient")
+
+    with pytest.raises(Exception, match="uses the default aws provider, which this project disables"):
+        Engine(project_copy, program=program).plan("us-east")
+
+
+def test_every_default_provider_is_refused_with_a_star(project_copy: Path) -> None:
+    import yaml
+
+    path = project_copy / "Pulumi.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["config"]["pulumi:disable-default-providers"] = {"value": ["*"]}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
     def program(project_dir: Path) -> None:
         aws.s3.Bucket("ambient")
 

@@ -350,3 +350,24 @@ def test_a_secondary_on_another_engine_than_the_primary_is_named(tmp_path: Path)
     problems, _ = _problems_for(tmp_path, "eu-west", "dbEngine", "rds-postgres")
     assert "Pulumi.eu-west.yaml: hse:dbEngine: rds-postgres differs from the primary's aurora-postgresql " \
            "(Pulumi.us-east.yaml); every region runs the primary's engine" in [str(p) for p in problems]
+
+
+def test_a_zone_the_account_does_not_see_stops_the_stack(project_copy, monkeypatch) -> None:
+    from infra.engine.cloud import OfflineCloud
+    from infra.problems import ConfigError
+
+    answer = OfflineCloud.call
+
+    def without_c(self, token, args, provider_ref):
+        result = answer(self, token, args, provider_ref)
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            result = dict(result, names=[n for n in result["names"] if not n.endswith("c")])
+        return result
+
+    monkeypatch.setattr(OfflineCloud, "call", without_c)
+    with pytest.raises(ConfigError) as info:
+        Engine(project_copy).plan("us-east")
+    assert [str(p) for p in info.value.problems] == [
+        "Pulumi.us-east.yaml: hse:availabilityZones: us-east-1c not available to this account in us-east-1; "
+        "available: us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f"]
+    assert info.value.declared == []

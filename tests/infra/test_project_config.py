@@ -105,7 +105,8 @@ def test_a_foreign_key_with_a_value_is_accepted() -> None:
 
 
 @pytest.mark.parametrize("value,accepted", [
-    (3, True), ("3", True), ("-1", True), (True, False), ("3.0", False), (2.5, False), ("three", False), ([3], False)])
+    (3, True), ("3", True), ("-1", True), (True, False), ("3.0", False), (2.5, False), ("three", False), ([3], False),
+    (" 3", False), ("3 ", False)])
 def test_integer_keys_take_what_the_cli_takes(project_copy: Path, value, accepted) -> None:
     edit_stack(project_copy, "us-east", natGatewayCount=value)
     problems = Project(project_copy).cli_problems("us-east")

@@ -100,3 +100,15 @@ def test_the_json_summary_and_diff_hold_no_secret(project_copy: Path, tmp_path: 
     for secret in _secrets(engine):
         assert secret not in text
     assert '"copiedPassword": "[secret]"' in text
+
+
+def test_secrets_nested_in_deployed_outputs_stay_secret(project_copy: Path, plans) -> None:
+    """Outputs read from a state written elsewhere can hold a secret inside a map or a list."""
+    from pulumi.runtime import rpc
+
+    deployed = dict(plans["us-east"].outputs, nested={"token": rpc.wrap_rpc_secret(PLANTED)},
+                    tokens=[rpc.wrap_rpc_secret(PLANTED)])
+    plan = Engine(project_copy, deployed={"us-east": deployed}).plan("eu-west")
+    (ref,) = plan.find("pulumi:pulumi:StackReference")
+    assert ref.output("secretOutputNames") == ["nested", "tokens"]
+    assert PLANTED not in json.dumps(plan.to_export())
