@@ -12,12 +12,13 @@ to delete one that holds recovery points), so a fixed name is safe here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
+
+from components.iam import service_trust_policy
 
 BACKUP_POLICIES = {
     "backup": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
@@ -63,8 +64,7 @@ class DatabaseBackups(pulumi.ComponentResource):
         if args.database_arn is not None:
             role = aws.iam.Role(
                 f"{name}-role",
-                assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+                assume_role_policy=service_trust_policy("backup.amazonaws.com"),
                 opts=child,
             )
             attachments = [aws.iam.RolePolicyAttachment(f"{name}-role-{use}", role=role.name, policy_arn=arn, opts=child)

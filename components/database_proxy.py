@@ -17,6 +17,8 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
+
 
 def _read_secret_policy(secret_arn: str, key_arn: str, region: str) -> str:
     return json.dumps({
@@ -64,8 +66,7 @@ class DatabaseProxy(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=service_trust_policy("rds.amazonaws.com"),
             opts=child,
         )
         policy = aws.iam.RolePolicy(

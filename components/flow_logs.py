@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
+
 
 @dataclass(frozen=True)
 class FlowLogsArgs:
@@ -23,18 +25,6 @@ class FlowLogsArgs:
     """Start of the log group's name, e.g. `/hse/production/us-east/`; AWS appends a unique suffix."""
     kms_key_arn: pulumi.Input[str]
     """The regional key the log group is encrypted with."""
-
-
-def _assume_role_policy(account_id: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        }],
-    })
 
 
 # Actions VPC Flow Logs needs to deliver into one log group. DescribeLogGroups is a
@@ -76,7 +66,7 @@ class FlowLogs(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=_assume_role_policy(args.account_id),
+            assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com", args.account_id),
             opts=child,
         )
         delivery = aws.iam.RolePolicy(

@@ -28,13 +28,13 @@ only in the isolated-data subnets behind the database security group.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from infra.db_sizing import AURORA, WRITE_FORWARDING_PERCENT
 
 POSTGRES_PORT = 5432
@@ -161,9 +161,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
     def _monitoring(self, name: str) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{name}-monitoring",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicyAttachment(f"{name}-monitoring", role=role.name, policy_arn=MONITORING_POLICY,

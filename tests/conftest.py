@@ -29,6 +29,48 @@ def plans(engine: Engine) -> dict[str, StackPlan]:
     return {plan.stack: plan for plan in engine.plan_all()}
 
 
+# Every optional key, each at a value no default has. A key added to the model without
+# a non-default test here fails `test_every_optional_key_is_exercised`.
+NON_DEFAULT = {
+    "environment": "staging",
+    # The data tier, on its default engine (the other engine has its own module-scoped plan).
+    "dbEngine": "aurora-postgresql",  # the default: rds-postgres is planned in tests/components/test_database_rds.py
+    "dbEngineVersion": "15.8",
+    "dbInstanceClass": "db.r6g.xlarge",
+    "dbReaderCount": 2,
+    "dbName": "platform",
+    "dbMasterUsername": "platform_admin",
+    "dbBackupRetentionDays": 35,
+    "dbAllowShortRetention": True,
+    "dbConnectionsPerAppInstance": 25,
+    "dbWriteForwarding": True,
+    "dbReplicationLagAlarmSeconds": 20,
+    "dbRpoSeconds": 45,
+    "dbSlowQueryMs": 250,
+    "dbSecretRotationDays": 14,
+    "dbMonitoringInterval": 15,
+    "dbStorageGib": 200,
+    # The cache tier.
+    "cacheNodeType": "cache.m7g.xlarge",
+    "cacheEngineVersion": "7.0",
+    "cacheShards": 4,
+    "cacheReplicasPerShard": 2,
+    "cacheMaxmemoryPolicy": "allkeys-lfu",
+    "cacheSnapshotRetentionDays": 14,
+    "cacheTenants": ["acme", "globex"],
+    "cacheGlobalDatastore": True,
+    "cacheMemoryAlarmPercent": 70,
+    "cacheCpuAlarmPercent": 65,
+    "cacheEvictionsAlarm": 50,
+    "cacheConnectionsAlarm": 2000,
+    "cacheReplicationLagAlarmSeconds": 15,
+    "costCenter": "cc-4242",
+    "natGatewayCount": 2,
+    "flowLogRetentionDays": 90,
+    "appPort": 9090,
+    "peers": [],  # the primary's only valid value; the secondaries set theirs in every stack file
+}
+
 def copy_project(dest: Path) -> Path:
     """The project's Pulumi files (not the code) copied to `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -64,3 +106,14 @@ def plan_copy(project_copy: Path) -> Callable[..., StackPlan]:
         return Engine(project_copy, **engine_args).plan(stack)
 
     return plan
+
+
+@pytest.fixture(scope="session")
+def staging(tmp_path_factory) -> dict[str, StackPlan]:
+    """All three stacks planned with every optional key at a non-default value."""
+    project = copy_project(tmp_path_factory.mktemp("staging") / "project")
+    for stack in STACKS:
+        # The engine version is set once, on the primary; secondaries follow it.
+        skip = {"peers"} | ({"dbEngineVersion"} if stack != "us-east" else set())
+        edit_stack(project, stack, **{k: v for k, v in NON_DEFAULT.items() if k not in skip})
+    return {plan.stack: plan for plan in Engine(project).plan_all()}

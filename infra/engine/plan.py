@@ -167,6 +167,13 @@ class StackPlan:
     def find(self, type_: str, name: Optional[str] = None) -> list[Resource]:
         return [r for r in self.resources if r.type == type_ and (name is None or r.name == name)]
 
+    def single(self, type_: str) -> Resource:
+        """The one resource of a type; KeyError when there is none or more than one."""
+        found = self.find(type_)
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {type_}")
+        return found[0]
+
     def one(self, type_: str, name: str) -> Resource:
         found = self.find(type_, name)
         if len(found) != 1:

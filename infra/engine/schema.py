@@ -71,10 +71,11 @@ def autoname_property(type_token: str) -> Optional[tuple[str, Optional[str]]]:
     params = inspect.signature(args_class.__init__).parameters
     for prop, prefix in _AUTONAMED:
         if prop in params and params[prop].default is None:
-            return _camel(prop), (_camel(prefix) if prefix in params else None)
+            return camel(prop), (camel(prefix) if prefix in params else None)
     return None
 
 
-def _camel(snake: str) -> str:
+def camel(snake: str) -> str:
+    """`name_prefix` -> `namePrefix`: Python argument names as the engine's property names."""
     head, *rest = snake.split("_")
     return head + "".join(part.title() for part in rest)

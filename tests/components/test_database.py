@@ -9,9 +9,7 @@ import pytest
 
 from components.regional_keys import key_policy
 from infra.db_sizing import max_connections_percent
-from infra.engine import StackPlan
 from tests.conftest import STACKS
-from tests.infra.test_program import staging  # noqa: F401 - the module-scoped non-default plans
 
 REGIONS = {"us-east": "us-east-1", "eu-west": "eu-west-1", "ap-se": "ap-southeast-1"}
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -19,15 +17,11 @@ INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 GLOBAL = "aws:rds/globalCluster:GlobalCluster"
 
 
-def _one(plan: StackPlan, type_: str):
-    (found,) = plan.find(type_)
-    return found
-
 
 # -- keys ----------------------------------------------------------------------------------
 def test_the_primary_creates_a_key_for_every_region(plans) -> None:
     plan = plans["us-east"]
-    key = _one(plan, "aws:kms/key:Key")
+    key = plan.single("aws:kms/key:Key")
     assert key.input("multiRegion") is True and key.input("enableKeyRotation") is True
     assert key.input("deletionWindowInDays") == 30
     replicas = {plan.get(r.provider_urn).input("region"): r for r in plan.find("aws:kms/replicaKey:ReplicaKey")}
@@ -66,7 +60,7 @@ def test_the_key_policy_lets_root_administer_and_the_services_use() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_flow_log_groups_are_encrypted_with_the_regional_key(plans, stack) -> None:
-    group = _one(plans[stack], "aws:cloudwatch/logGroup:LogGroup")
+    group = plans[stack].single("aws:cloudwatch/logGroup:LogGroup")
     assert group.input("kmsKeyId") == plans[stack].outputs["kmsKeyArn"]
     assert f":{REGIONS[stack]}:" in group.input("kmsKeyId")
 
@@ -87,11 +81,11 @@ def test_a_secondary_whose_region_has_no_key_yet_is_told_to_deploy_the_primary(p
 # -- the global database -------------------------------------------------------------------
 def test_the_primary_owns_the_global_cluster_with_the_engine_version(plans) -> None:
     plan = plans["us-east"]
-    glob = _one(plan, GLOBAL)
+    glob = plan.single(GLOBAL)
     assert glob.input("globalClusterIdentifier") == "hse-production-us-east-global"
     assert (glob.input("engine"), glob.input("engineVersion")) == ("aurora-postgresql", "16.6")
     assert glob.input("storageEncrypted") is True and glob.input("deletionProtection") is True
-    cluster = _one(plan, CLUSTER)
+    cluster = plan.single(CLUSTER)
     assert cluster.input("globalClusterIdentifier") == glob.id
     assert glob.urn in cluster.dependencies  # so the cluster is deleted before the global cluster
     assert cluster.input("masterUsername") == "hse_admin" and cluster.input("databaseName") == "hse"
@@ -105,7 +99,7 @@ def test_the_primary_owns_the_global_cluster_with_the_engine_version(plans) -> N
 @pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
 def test_a_secondary_joins_the_global_cluster_without_credentials(plans, stack) -> None:
     primary = plans["us-east"].outputs
-    cluster = _one(plans[stack], CLUSTER)
+    cluster = plans[stack].single(CLUSTER)
     for credential in ("masterUsername", "masterPassword", "databaseName", "manageMasterUserPassword"):
         assert cluster.input(credential) is None, credential
     assert cluster.input("globalClusterIdentifier") == primary["dbGlobalClusterId"]
@@ -117,7 +111,7 @@ def test_a_secondary_joins_the_global_cluster_without_credentials(plans, stack) 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_identifiers_moved_by_a_failover_and_the_engine_version_are_ignored(plans, stack) -> None:
-    cluster = _one(plans[stack], CLUSTER)
+    cluster = plans[stack].single(CLUSTER)
     assert {"globalClusterIdentifier", "replicationSourceIdentifier", "engineVersion"} <= set(cluster.ignore_changes)
     for instance in plans[stack].find(INSTANCE):
         assert "engineVersion" in instance.ignore_changes and instance.input("engineVersion") is None
@@ -127,20 +121,20 @@ def test_identifiers_moved_by_a_failover_and_the_engine_version_are_ignored(plan
 def test_the_cluster_is_encrypted_hardened_and_isolated(plans, stack) -> None:
     plan = plans[stack]
     out = plan.outputs
-    cluster = _one(plan, CLUSTER)
+    cluster = plan.single(CLUSTER)
     assert cluster.input("storageEncrypted") is True and cluster.input("kmsKeyId") == out["kmsKeyArn"]
     assert cluster.input("backupRetentionPeriod") == 30
     assert cluster.input("deletionProtection") is True
     assert cluster.input("iamDatabaseAuthenticationEnabled") is True
     assert cluster.input("enabledCloudwatchLogsExports") == ["postgresql"]
     assert cluster.input("vpcSecurityGroupIds") == [out["databaseSecurityGroupId"]]
-    subnets = _one(plan, "aws:rds/subnetGroup:SubnetGroup")
+    subnets = plan.single("aws:rds/subnetGroup:SubnetGroup")
     assert subnets.input("subnetIds") == out["dataSubnetIds"]
-    params = {p["name"]: p for p in _one(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+    params = {p["name"]: p for p in plan.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
     assert params["rds.force_ssl"]["value"] == "1"
     assert (params["log_connections"]["value"], params["log_disconnections"]["value"]) == ("1", "1")
     assert params["log_min_duration_statement"]["value"] == "1000"
-    assert _one(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql16"
+    assert plan.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql16"
     role = plan.one("aws:iam/role:Role", f"hse-{stack}-db-monitoring")
     assert json.loads(role.input("assumeRolePolicy"))["Statement"][0]["Principal"] == \
         {"Service": "monitoring.rds.amazonaws.com"}
@@ -171,15 +165,15 @@ def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
     assert replicas == {r: k for r, k in plan.outputs["kmsKeyArns"].items() if r != "us-east-1"}
     version = plan.one("aws:secretsmanager/secretVersion:SecretVersion", "hse-us-east-db-credentials-value")
     document = json.loads(version.input("secretString"))
-    cluster = _one(plan, CLUSTER)
+    cluster = plan.single(CLUSTER)
     assert document == {"engine": "postgres", "host": cluster.output("endpoint"), "port": 5432,
                         "username": "hse_admin", "password": cluster.input("masterPassword"), "dbname": "hse"}
     assert version.to_export()["inputs"]["secretString"]["ciphertext"] == "[secret]"
     assert "secretString" in version.ignore_changes
-    rotation = _one(plan, "aws:secretsmanager/secretRotation:SecretRotation")
+    rotation = plan.single("aws:secretsmanager/secretRotation:SecretRotation")
     assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
     assert version.urn in rotation.dependencies
-    function = _one(plan, "aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
+    function = plan.single("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
     assert function.input("applicationId").endswith("applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
     assert rotation.input("rotationLambdaArn") == function.output("outputs")["RotationLambdaARN"]
     assert function.input("parameters")["vpcSecurityGroupIds"] == plan.outputs["appSecurityGroupId"]
@@ -196,18 +190,18 @@ def test_the_proxy_pools_20_connections_per_app_instance(plans, stack, instances
     # 20 × 5 = 100 of db.r6g.large's 1722 connections: 5.8 %, rounded up to 6; 60 of 1722: 3.5 % -> 4.
     assert plan.outputs["dbPoolConnections"] == 20 * instances
     assert max_connections_percent(20 * instances, "db.r6g.large") == percent
-    pool = _one(plan, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
+    pool = plan.single("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
     assert pool["maxConnectionsPercent"] == percent
     assert pool["maxIdleConnectionsPercent"] == max(1, percent // 2)
-    proxy = _one(plan, "aws:rds/proxy:Proxy")
+    proxy = plan.single("aws:rds/proxy:Proxy")
     assert proxy.input("requireTls") is True and proxy.input("engineFamily") == "POSTGRESQL"
     assert proxy.input("auths") == [{"authScheme": "SECRETS", "iamAuth": "REQUIRED",
                                      "secretArn": plan.outputs["dbSecretArn"],
                                      "description": "Master credentials; clients sign in with IAM"}]
     assert proxy.input("vpcSecurityGroupIds") == [plan.outputs["proxySecurityGroupId"]]
-    target = _one(plan, "aws:rds/proxyTarget:ProxyTarget")
+    target = plan.single("aws:rds/proxyTarget:ProxyTarget")
     assert target.input("dbClusterIdentifier") == plan.outputs["dbClusterId"]
-    read_only = _one(plan, "aws:rds/proxyEndpoint:ProxyEndpoint")
+    read_only = plan.single("aws:rds/proxyEndpoint:ProxyEndpoint")
     assert read_only.input("targetRole") == "READ_ONLY"
     policy = plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-db-proxy-read-secret")
     assert proxy.dependencies and policy.urn in proxy.dependencies
@@ -227,7 +221,7 @@ def test_apps_use_read_write_on_the_primary_and_read_only_on_secondaries(plans) 
 # -- backups -----------------------------------------------------------------------------------
 def test_daily_backups_are_copied_to_every_other_region_for_30_days(plans) -> None:
     plan = plans["us-east"]
-    (rule,) = _one(plan, "aws:backup/plan:Plan").input("rules")
+    (rule,) = plan.single("aws:backup/plan:Plan").input("rules")
     assert rule["schedule"] == "cron(0 3 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
     assert rule["targetVaultName"] == "hse-production-us-east"
     assert rule["copyActions"] == [
@@ -235,10 +229,10 @@ def test_daily_backups_are_copied_to_every_other_region_for_30_days(plans) -> No
          "lifecycle": {"deleteAfter": 30}},
         {"destinationVaultArn": "arn:aws:backup:ap-southeast-1:111122223333:backup-vault:hse-production-ap-se",
          "lifecycle": {"deleteAfter": 30}}]
-    selection = _one(plan, "aws:backup/selection:Selection")
+    selection = plan.single("aws:backup/selection:Selection")
     assert selection.input("resources") == [plan.outputs["dbClusterArn"]]
     for stack in STACKS:
-        vault = _one(plans[stack], "aws:backup/vault:Vault")
+        vault = plans[stack].single("aws:backup/vault:Vault")
         assert vault.input("kmsKeyArn") == plans[stack].outputs["kmsKeyArn"]
         assert plans[stack].outputs["backupVaultArn"] == \
             f"arn:aws:backup:{REGIONS[stack]}:111122223333:backup-vault:hse-production-{stack}"
@@ -270,37 +264,37 @@ def test_every_region_alarms_on_cpu_memory_and_connections(plans) -> None:
 
 
 # -- non-default values -------------------------------------------------------------------------
-def test_non_default_database_values_arrive(staging) -> None:  # noqa: F811
+def test_non_default_database_values_arrive(staging) -> None:
     primary, secondary = staging["us-east"], staging["eu-west"]
-    assert _one(primary, GLOBAL).input("engineVersion") == "15.8"
-    assert _one(secondary, CLUSTER).input("engineVersion") == "15.8"
-    assert _one(primary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql15"
+    assert primary.single(GLOBAL).input("engineVersion") == "15.8"
+    assert secondary.single(CLUSTER).input("engineVersion") == "15.8"
+    assert primary.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("family") == "aurora-postgresql15"
     assert {i.input("instanceClass") for i in primary.find(INSTANCE)} == {"db.r6g.xlarge"}
     assert len(primary.find(INSTANCE)) == 3 and len(secondary.find(INSTANCE)) == 2
-    cluster = _one(primary, CLUSTER)
+    cluster = primary.single(CLUSTER)
     assert (cluster.input("databaseName"), cluster.input("masterUsername")) == ("platform", "platform_admin")
     assert cluster.input("backupRetentionPeriod") == 35
-    assert _one(secondary, CLUSTER).input("enableGlobalWriteForwarding") is True
+    assert secondary.single(CLUSTER).input("enableGlobalWriteForwarding") is True
     primary_params = {p["name"]: p for p in
-                      _one(primary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+                      primary.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
     secondary_params = {p["name"]: p for p in
-                        _one(secondary, "aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
+                        secondary.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
     assert primary_params["apg_write_forward.max_forwarding_connections_percent"]["value"] == "25"
     assert secondary_params["apg_write_forward.consistency_mode"] == \
         {"name": "apg_write_forward.consistency_mode", "value": "SESSION", "applyMethod": "pending-reboot"}
     assert primary_params["log_min_duration_statement"]["value"] == "250"
     assert {i.input("monitoringInterval") for i in primary.find(INSTANCE)} == {15}
-    assert _one(primary, "aws:secretsmanager/secretRotation:SecretRotation").input("rotationRules") == \
+    assert primary.single("aws:secretsmanager/secretRotation:SecretRotation").input("rotationRules") == \
         {"automaticallyAfterDays": 14}
-    (rule,) = _one(primary, "aws:backup/plan:Plan").input("rules")
+    (rule,) = primary.single("aws:backup/plan:Plan").input("rules")
     assert rule["lifecycle"] == {"deleteAfter": 35}
     # 25 per instance × 5 = 125 of db.r6g.xlarge's 3479: 3.6 % -> 4 (write forwarding keeps 25 % aside).
-    pool = _one(primary, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
+    pool = primary.single("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
     assert (primary.outputs["dbPoolConnections"], pool["maxConnectionsPercent"]) == (125, 4)
     lag = secondary.one("aws:cloudwatch/metricAlarm:MetricAlarm", "hse-eu-west-db-alarms-replication-lag")
     assert lag.input("threshold") == 20_000
-    assert _one(primary, "aws:backup/vault:Vault").input("name") == "hse-staging-us-east"
-    assert _one(primary, GLOBAL).input("globalClusterIdentifier") == "hse-staging-us-east-global"
+    assert primary.single("aws:backup/vault:Vault").input("name") == "hse-staging-us-east"
+    assert primary.single(GLOBAL).input("globalClusterIdentifier") == "hse-staging-us-east-global"
 
 
 def test_write_forwarding_reserve_reduces_what_the_proxy_may_take() -> None:

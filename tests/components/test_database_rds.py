@@ -19,14 +19,10 @@ def rds(tmp_path_factory) -> dict[str, StackPlan]:
     return {plan.stack: plan for plan in Engine(project).plan_all()}
 
 
-def _one(plan: StackPlan, type_: str):
-    (found,) = plan.find(type_)
-    return found
-
 
 def test_the_primary_is_a_multi_az_instance_with_the_credentials(rds) -> None:
     plan = rds["us-east"]
-    primary = _one(plan, INSTANCE)
+    primary = plan.single(INSTANCE)
     assert (primary.input("engine"), primary.input("engineVersion")) == ("postgres", "16.6")
     assert primary.input("multiAz") is True and primary.input("instanceClass") == "db.m6g.large"
     assert (primary.input("allocatedStorage"), primary.input("maxAllocatedStorage")) == (200, 800)
@@ -38,14 +34,14 @@ def test_the_primary_is_a_multi_az_instance_with_the_credentials(rds) -> None:
     assert primary.input("skipFinalSnapshot") is False
     assert primary.input("enabledCloudwatchLogsExports") == ["postgresql", "upgrade"]
     assert primary.input("iamDatabaseAuthenticationEnabled") is True
-    assert _one(plan, "aws:rds/parameterGroup:ParameterGroup").input("family") == "postgres16"
+    assert plan.single("aws:rds/parameterGroup:ParameterGroup").input("family") == "postgres16"
     assert not plan.find("aws:rds/globalCluster:GlobalCluster") and not plan.find("aws:rds/cluster:Cluster")
     assert plan.outputs["dbGlobalClusterId"] == "" and plan.outputs["dbClusterArn"] == primary.output("arn")
 
 
 def test_automated_backups_are_replicated_to_the_next_region(rds) -> None:
     plan = rds["us-east"]
-    replication = _one(plan, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+    replication = plan.single("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
     assert plan.get(replication.provider_urn).input("region") == "eu-west-1"
     assert replication.input("sourceDbInstanceArn") == plan.outputs["dbClusterArn"]
     assert replication.input("kmsKeyId") == plan.outputs["kmsKeyArns"]["eu-west-1"]
@@ -55,7 +51,7 @@ def test_automated_backups_are_replicated_to_the_next_region(rds) -> None:
 @pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
 def test_secondaries_are_cross_region_read_replicas(rds, stack) -> None:
     plan = rds[stack]
-    replica = _one(plan, INSTANCE)
+    replica = plan.single(INSTANCE)
     assert replica.input("replicateSourceDb") == rds["us-east"].outputs["dbClusterArn"]
     for credential in ("username", "password", "dbName", "engineVersion"):
         assert replica.input(credential) is None, credential
@@ -71,11 +67,11 @@ def test_secondaries_are_cross_region_read_replicas(rds, stack) -> None:
 
 def test_the_primary_proxy_targets_the_instance(rds) -> None:
     plan = rds["us-east"]
-    target = _one(plan, "aws:rds/proxyTarget:ProxyTarget")
-    assert target.input("dbInstanceIdentifier") == _one(plan, INSTANCE).id
+    target = plan.single("aws:rds/proxyTarget:ProxyTarget")
+    assert target.input("dbInstanceIdentifier") == plan.single(INSTANCE).id
     assert not plan.find("aws:rds/proxyEndpoint:ProxyEndpoint")
     # 100 of db.m6g.large's 850 connections: 11.8 % -> 12.
-    pool = _one(plan, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
+    pool = plan.single("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")
     assert pool["maxConnectionsPercent"] == 12
-    selection = _one(plan, "aws:backup/selection:Selection")
+    selection = plan.single("aws:backup/selection:Selection")
     assert selection.input("resources") == [plan.outputs["dbClusterArn"]]

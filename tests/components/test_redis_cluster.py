@@ -9,30 +9,20 @@ import pytest
 
 from components.redis_cluster import OWNED_BY_GLOBAL_DATASTORE
 from infra.cache_acl import DEFAULT_USER_RULES, access_string, tenant_rules
-from infra.engine import StackPlan
+from infra.engine.schema import camel
 from infra.engine.plan import SECRET_SIG, SIG_KEY
 from tests.conftest import STACKS
-from tests.infra.test_program import staging  # noqa: F401 - the module-scoped non-default plans
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 USER = "aws:elasticache/user:User"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
-def _one(plan: StackPlan, type_: str):
-    (found,) = plan.find(type_)
-    return found
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(p.title() for p in rest)
-
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_three_shards_one_replica_multi_az_encrypted(plans, stack) -> None:
     plan = plans[stack]
-    group = _one(plan, GROUP)
+    group = plan.single(GROUP)
     assert (group.input("numNodeGroups"), group.input("replicasPerNodeGroup")) == (3, 1)
     assert group.input("automaticFailoverEnabled") is True and group.input("multiAzEnabled") is True
     assert group.input("atRestEncryptionEnabled") is True and group.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
@@ -41,10 +31,10 @@ def test_three_shards_one_replica_multi_az_encrypted(plans, stack) -> None:
         ("redis", "7.1", "cache.r7g.large")
     assert group.input("snapshotRetentionLimit") == 7
     assert group.input("securityGroupIds") == [plan.outputs["redisSecurityGroupId"]]
-    subnets = _one(plan, "aws:elasticache/subnetGroup:SubnetGroup")
+    subnets = plan.single("aws:elasticache/subnetGroup:SubnetGroup")
     assert subnets.input("subnetIds") == plan.outputs["dataSubnetIds"]
     assert group.input("subnetGroupName") == subnets.output("name")
-    params = _one(plan, "aws:elasticache/parameterGroup:ParameterGroup")
+    params = plan.single("aws:elasticache/parameterGroup:ParameterGroup")
     assert params.input("family") == "redis7"
     assert params.input("parameters") == [{"name": "cluster-enabled", "value": "yes"},
                                           {"name": "maxmemory-policy", "value": "volatile-lru"}]
@@ -70,7 +60,7 @@ def test_the_default_user_is_off_and_each_tenant_has_its_namespace(plans, stack)
     assert tenant.input("authenticationMode")["type"] == "password"
     # The password makes the whole block secret in the state.
     assert tenant.to_export()["inputs"]["authenticationMode"] == {SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
-    group = _one(plan, "aws:elasticache/userGroup:UserGroup")
+    group = plan.single("aws:elasticache/userGroup:UserGroup")
     assert group.input("userIds") == [default.output("userId"), tenant.output("userId")]
     assert group.input("engine") == "redis"
 
@@ -92,7 +82,7 @@ def test_tenant_passwords_live_in_secrets_manager_with_the_regional_key(plans, s
 @pytest.mark.parametrize("stack", STACKS)
 def test_alarms_watch_every_node(plans, stack) -> None:
     plan = plans[stack]
-    group = _one(plan, GROUP)
+    group = plan.single(GROUP)
     alarms = {a.name.rsplit("-alarm-", 1)[1]: a for a in plan.find(ALARM) if "-cache-alarm-" in a.name}
     assert sorted(alarms) == ["connections", "cpu", "engine-cpu", "evictions", "memory"]
     expected = {"memory": ("DatabaseMemoryUsagePercentage", 80), "evictions": ("Evictions", 1000),
@@ -111,13 +101,13 @@ def test_alarms_watch_every_node(plans, stack) -> None:
 
 
 # -- non-default values and the Global Datastore --------------------------------------------------
-def test_non_default_cache_values_arrive(staging) -> None:  # noqa: F811
+def test_non_default_cache_values_arrive(staging) -> None:
     primary = staging["us-east"]
-    group = _one(primary, GROUP)
+    group = primary.single(GROUP)
     assert (group.input("numNodeGroups"), group.input("replicasPerNodeGroup")) == (4, 2)
     assert (group.input("engineVersion"), group.input("nodeType")) == ("7.0", "cache.m7g.xlarge")
     assert group.input("snapshotRetentionLimit") == 14
-    params = _one(primary, "aws:elasticache/parameterGroup:ParameterGroup").input("parameters")
+    params = primary.single("aws:elasticache/parameterGroup:ParameterGroup").input("parameters")
     assert {"name": "maxmemory-policy", "value": "allkeys-lfu"} in params
     users = sorted(u.input("userName") for u in primary.find(USER))
     assert users == ["default", "tenant-acme", "tenant-globex"]
@@ -133,21 +123,21 @@ def test_non_default_cache_values_arrive(staging) -> None:  # noqa: F811
     assert thresholds == {"memory": 70, "evictions": 50, "engine-cpu": 65, "cpu": 65, "connections": 2000}
 
 
-def test_the_primary_creates_the_global_datastore(staging) -> None:  # noqa: F811
+def test_the_primary_creates_the_global_datastore(staging) -> None:
     primary = staging["us-east"]
-    datastore = _one(primary, "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
-    assert datastore.input("primaryReplicationGroupId") == _one(primary, GROUP).id
+    datastore = primary.single("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    assert datastore.input("primaryReplicationGroupId") == primary.single(GROUP).id
     assert datastore.input("globalReplicationGroupIdSuffix") == "staging-us-east-sessions"
     assert primary.outputs["cacheGlobalDatastoreId"] == datastore.output("globalReplicationGroupId")
 
 
 @pytest.mark.parametrize("stack", ["eu-west", "ap-se"])
-def test_a_secondary_joins_and_sets_nothing_the_datastore_owns(staging, stack) -> None:  # noqa: F811
+def test_a_secondary_joins_and_sets_nothing_the_datastore_owns(staging, stack) -> None:
     plan = staging[stack]
-    group = _one(plan, GROUP)
+    group = plan.single(GROUP)
     assert group.input("globalReplicationGroupId") == staging["us-east"].outputs["cacheGlobalDatastoreId"]
     for owned in OWNED_BY_GLOBAL_DATASTORE:
-        assert group.input(_camel(owned)) is None, owned
+        assert group.input(camel(owned)) is None, owned
     assert set(OWNED_BY_GLOBAL_DATASTORE) >= {"engine", "engine_version", "num_node_groups", "node_type",
                                               "parameter_group_name", "at_rest_encryption_enabled",
                                               "transit_encryption_enabled", "transit_encryption_mode"}

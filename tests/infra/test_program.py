@@ -12,65 +12,13 @@ import pytest
 
 from components.flow_logs import DELIVERY_ACTIONS, LIST_ACTIONS
 from infra.config import StackConfig, validate_stacks
-from infra.engine import Engine, StackPlan
+from infra.engine import Engine
 from infra.engine.schema import is_taggable
 from infra.stackfiles import Project
-from tests.conftest import STACKS, copy_project, edit_stack
+from tests.conftest import NON_DEFAULT, STACKS, copy_project, edit_stack
 
-# Every optional key, each at a value no default has. A key added to the model without
-# a non-default test here fails `test_every_optional_key_is_exercised`.
-NON_DEFAULT = {
-    "environment": "staging",
-    # The data tier, on its default engine (the other engine has its own module-scoped plan).
-    "dbEngine": "aurora-postgresql",  # the default: rds-postgres is planned in tests/components/test_database_rds.py
-    "dbEngineVersion": "15.8",
-    "dbInstanceClass": "db.r6g.xlarge",
-    "dbReaderCount": 2,
-    "dbName": "platform",
-    "dbMasterUsername": "platform_admin",
-    "dbBackupRetentionDays": 35,
-    "dbAllowShortRetention": True,
-    "dbConnectionsPerAppInstance": 25,
-    "dbWriteForwarding": True,
-    "dbReplicationLagAlarmSeconds": 20,
-    "dbRpoSeconds": 45,
-    "dbSlowQueryMs": 250,
-    "dbSecretRotationDays": 14,
-    "dbMonitoringInterval": 15,
-    "dbStorageGib": 200,
-    # The cache tier.
-    "cacheNodeType": "cache.m7g.xlarge",
-    "cacheEngineVersion": "7.0",
-    "cacheShards": 4,
-    "cacheReplicasPerShard": 2,
-    "cacheMaxmemoryPolicy": "allkeys-lfu",
-    "cacheSnapshotRetentionDays": 14,
-    "cacheTenants": ["acme", "globex"],
-    "cacheGlobalDatastore": True,
-    "cacheMemoryAlarmPercent": 70,
-    "cacheCpuAlarmPercent": 65,
-    "cacheEvictionsAlarm": 50,
-    "cacheConnectionsAlarm": 2000,
-    "cacheReplicationLagAlarmSeconds": 15,
-    "costCenter": "cc-4242",
-    "natGatewayCount": 2,
-    "flowLogRetentionDays": 90,
-    "appPort": 9090,
-    "peers": [],  # the primary's only valid value; the secondaries set theirs in every stack file
-}
 NAT = "aws:ec2/natGateway:NatGateway"
 ROUTE = "aws:ec2/route:Route"
-
-
-@pytest.fixture(scope="module")
-def staging(tmp_path_factory) -> dict[str, StackPlan]:
-    """All three stacks planned with every optional key at a non-default value."""
-    project = copy_project(tmp_path_factory.mktemp("staging") / "project")
-    for stack in STACKS:
-        # The engine version is set once, on the primary; secondaries follow it.
-        skip = {"peers"} | ({"dbEngineVersion"} if stack != "us-east" else set())
-        edit_stack(project, stack, **{k: v for k, v in NON_DEFAULT.items() if k not in skip})
-    return {plan.stack: plan for plan in Engine(project).plan_all()}
 
 
 def test_every_optional_key_is_exercised() -> None:
