@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -241,11 +240,6 @@ def test_validate_lists_problems_of_all_stacks_once(tmp_path: Path) -> None:
     assert problems[1] == "  - Pulumi.eu-west.yaml: hse:appInstanceCount: 0 is below 1; a region runs at least one application instance"
 
 
-def _cli(*args: str, env: dict[str, str] | None = None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], cwd=PROJECT_DIR, stdout=stdout,
-                          stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, timeout=300)
-
-
 def test_piped_into_head_ends_quietly_with_141() -> None:
     # `plan | head -1`: the reader goes away after one line.
     process = subprocess.Popen([sys.executable, "-m", "infra.cli", "plan", "--all"], cwd=PROJECT_DIR,
@@ -258,16 +252,24 @@ def test_piped_into_head_ends_quietly_with_141() -> None:
     assert process.returncode == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr
 
 
-def test_colour_only_on_request_of_a_terminal_and_never_with_no_color() -> None:
-    # Off a terminal nothing is coloured; FORCE_COLOR makes rich colour, NO_COLOR and --no-color win.
-    forced = _cli("plan", "--stack", "us-east", "--summary-only", env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"})
-    plain = _cli("--no-color", "plan", "--stack", "us-east", "--summary-only",
-                 env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"})
-    no_color = _cli("plan", "--stack", "us-east", "--summary-only",
-                    env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "NO_COLOR": "1"})
-    assert forced.returncode == plain.returncode == no_color.returncode == 0
-    assert "\x1b[" in forced.stdout
-    assert "\x1b[" not in plain.stdout and "\x1b[" not in no_color.stdout
+@pytest.mark.parametrize("env,no_color_flag,coloured", [
+    ({}, False, False),                                          # a pipe or file: plain
+    ({"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}, False, True),  # as on a terminal
+    ({"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}, True, False),  # --no-color wins
+    ({"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "NO_COLOR": "1"}, False, False),  # so does NO_COLOR
+])
+def test_colour_only_on_a_terminal_and_never_when_turned_off(monkeypatch, env, no_color_flag, coloured) -> None:
+    from infra.cli import make_console
+    from infra.render import Renderer
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    buffer = io.StringIO()
+    Renderer(make_console(buffer, no_color=no_color_flag)).heading("stack us-east")
+    assert ("\x1b[" in buffer.getvalue()) is coloured
+    assert "=== stack us-east ===" in buffer.getvalue()
 
 
 def test_the_readme_sample_is_what_the_plan_prints(baseline) -> None:
