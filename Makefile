@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_routing.py
 
 clean:
 	rm -rf $(VENV) plan .pytest_cache

@@ -67,6 +67,10 @@ class RegionExports(BaseModel):
     cache_global_datastore_id: str = Field(alias="cacheGlobalDatastoreId")
     """The Global Datastore the region's cache belongs to; empty when it has none."""
     cache_replication_group_id: str = Field(alias="cacheReplicationGroupId")
+    # Routing.
+    routing_table: dict = Field(alias="routingTable")
+    """Continent rules, country overrides, default and failover order: `infra.region_resolver.Resolver` reads it."""
+    routing_table_version: str = Field(alias="routingTableVersion", pattern=r"^[0-9a-f]{12}$")
 
     @field_validator("vpc_cidr")
     @classmethod

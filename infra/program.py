@@ -23,6 +23,8 @@ from infra.data_tier import build_data_tier, regional_keys
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
 from infra.providers import RegionalProviders
+from infra.routing_table import DeployedRegion
+from infra.routing_table import build as build_routing_table
 from infra.stackfiles import Project
 
 
@@ -103,6 +105,10 @@ def main(project_dir: Path) -> None:
             ),
         )
 
+    # The routing table of the whole platform, from the stack files (the edge's DNS and the
+    # applications' resolver read it from here).
+    routing = build_routing_table([DeployedRegion(c.stack, c.aws_region, c.is_primary, c.deploy_order)
+                                   for c in (cfg, *others.values())])
     data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary)
     cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary)
 
@@ -125,6 +131,8 @@ def main(project_dir: Path) -> None:
         "redisSecurityGroupId": groups.redis_group_id,
         **data.outputs,
         **cache,
+        "routingTable": routing.to_json(),
+        "routingTableVersion": routing.version,
     }
     missing = {f.alias for f in RegionExports.model_fields.values()} - set(outputs)
     assert not missing, f"the program does not export {sorted(missing)} of the RegionExports contract"

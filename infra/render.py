@@ -100,7 +100,10 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, list) and value and all(v == COMPUTED for v in value):
         return f"{len(value)} × {COMPUTED}"
-    return json.dumps(value)
+    text = json.dumps(value)
+    if len(text) > 200:  # a whole table (the routing table): its size, not its text
+        return f"{{{len(value)} keys}}" if isinstance(value, dict) else f"[{len(value)} items]"
+    return text
 
 
 class Renderer:
