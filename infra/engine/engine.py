@@ -10,10 +10,13 @@ a stack's peers first. The plan command, the tests and the policy runner all use
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import contextvars
 import copy
 import json
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -63,17 +66,26 @@ def _denied_default_providers(config: dict[str, str]) -> frozenset[str]:
     return frozenset(str(v) for v in (value if isinstance(value, list) else [value]))
 
 
+# Plans of the project's own program, by the content of the project's Pulumi files: a
+# process that plans an unchanged project again (the test suite does, through the CLI)
+# evaluates each stack once. Bounded; a plan is only read once it is made.
+_PLAN_CACHE: "OrderedDict[tuple, StackPlan]" = OrderedDict()
+_PLAN_CACHE_SIZE = 64
+
+
 class Engine:
     """Plans the stacks of one project directory; each stack is evaluated at most once."""
 
     def __init__(self, project_dir: Path | str, *, account_id: str = OFFLINE_ACCOUNT_ID,
-                 deployed: Optional[dict[str, dict[str, Any]]] = None, program: Program = _default_program):
+                 deployed: Optional[dict[str, dict[str, Any]]] = None, program: Program = _default_program,
+                 use_cache: bool = True):
         self.project = Project(Path(project_dir).resolve())
         self.account_id = account_id
         # Outputs of stacks taken as already deployed: their references read these
         # instead of an offline evaluation (used to model a drifted or older deployment).
         self._deployed = dict(deployed or {})
         self._program = program
+        self._use_cache = use_cache
         self._plans: dict[str, StackPlan] = {}
         self._in_progress: set[str] = set()
 
@@ -93,10 +105,32 @@ class Engine:
                 for peer in self._peers_of(stack):
                     if peer not in self._deployed:
                         self.plan(peer)
-                self._plans[stack] = self._evaluate(stack)
+                key = self._cache_key(stack)
+                if key is not None and key in _PLAN_CACHE:
+                    _PLAN_CACHE.move_to_end(key)
+                    self._plans[stack] = _PLAN_CACHE[key]
+                else:
+                    self._plans[stack] = self._evaluate(stack)
+                    if key is not None:
+                        _PLAN_CACHE[key] = self._plans[stack]
+                        while len(_PLAN_CACHE) > _PLAN_CACHE_SIZE:
+                            _PLAN_CACHE.popitem(last=False)
             finally:
                 self._in_progress.discard(stack)
         return self._plans[stack]
+
+    @functools.cached_property
+    def _files_digest(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.project.directory.glob("Pulumi*.yaml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def _cache_key(self, stack: str) -> Optional[tuple]:
+        """Only the project's own program over its own files is shared between engines."""
+        if not self._use_cache or self._program is not _default_program or self._deployed:
+            return None
+        return (str(self.project.directory), self._files_digest, self.account_id, stack)
 
     def _peers_of(self, stack: str) -> list[str]:
         """Peers to plan first; none when the stack's config is invalid (the program reports it)."""

@@ -113,8 +113,18 @@ def test_a_fourth_region_is_only_a_new_stack_file(project_copy: Path) -> None:
 
 
 def test_plans_are_reproducible(plans, tmp_path: Path) -> None:
-    again = Engine(Path(__file__).resolve().parents[2]).plan("us-east")
+    again = Engine(Path(__file__).resolve().parents[2], use_cache=False).plan("us-east")
+    assert again is not plans["us-east"]
     assert again.to_export() == plans["us-east"].to_export()
+
+
+def test_a_shared_plan_follows_the_files(project_copy: Path) -> None:
+    first = Engine(project_copy).plan("us-east")
+    assert Engine(project_copy).plan("us-east") is first  # unchanged files: evaluated once
+    edit_stack(project_copy, "us-east", flowLogRetentionDays=90)
+    second = Engine(project_copy).plan("us-east")
+    assert second is not first
+    assert second.single("aws:cloudwatch/logGroup:LogGroup").input("retentionInDays") == 90
 
 
 def _secret_program(project_dir: Path) -> None:
