@@ -26,7 +26,7 @@ from infra.synthetic import write_topology  # noqa: E402
 def measure(project: Path, stacks: list[str] | None, runs: int) -> tuple[list[float], int]:
     times, resources = [], 0
     for _ in range(runs):
-        engine = Engine(project)
+        engine = Engine(project, use_cache=False)
         start = time.perf_counter()
         plans = [engine.plan(s) for s in stacks] if stacks else engine.plan_all()
         times.append(time.perf_counter() - start)
