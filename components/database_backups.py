@@ -24,7 +24,9 @@ BACKUP_POLICIES = {
     "backup": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
     "restores": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
 }
-DAILY = "cron(0 3 ? * * *)"
+# 06:00 UTC: clear of the database's own backup window (03:00-04:00) and maintenance
+# window (Sunday 04:30-05:30), inside which AWS Backup jobs of RDS fail.
+DAILY = "cron(0 6 ? * * *)"
 
 
 def vault_name(environment: str, stack: str) -> str:

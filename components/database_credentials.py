@@ -57,6 +57,8 @@ class DatabaseCredentialsArgs:
     """The home region, for the Secrets Manager endpoint the function calls."""
     rnd_provider: pulumi.ProviderResource
     """The pulumi-random provider."""
+    function_name: str
+    """Name of the rotation function, unique per environment and stack (Lambda names are per region)."""
 
 
 class DatabaseCredentials(pulumi.ComponentResource):
@@ -99,8 +101,13 @@ class DatabaseCredentials(pulumi.ComponentResource):
         self._name = name
         self.register_outputs({"secretArn": self.secret_arn, "secretArns": self.secret_arns})
 
-    def store(self, host: pulumi.Input[str], port: int) -> aws.secretsmanager.SecretVersion:
-        """Write the credentials once the database's endpoint is known, then rotate them."""
+    def store(self, host: pulumi.Input[str], port: int,
+              database_ready: Sequence[pulumi.Resource]) -> aws.secretsmanager.SecretVersion:
+        """Write the credentials once the database's endpoint is known, then rotate them.
+
+        The first rotation runs at once and connects to the database, so it waits for
+        `database_ready` (the writer instance), not only for the cluster's endpoint.
+        """
         args, name = self._args, self._name
         version = aws.secretsmanager.SecretVersion(
             f"{name}-value",
@@ -115,7 +122,7 @@ class DatabaseCredentials(pulumi.ComponentResource):
             application_id=ROTATION_APPLICATION,
             capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
             parameters={
-                "functionName": f"{name}-rotation",
+                "functionName": args.function_name,
                 "endpoint": f"https://secretsmanager.{args.region}.amazonaws.com",
                 "vpcSubnetIds": pulumi.Output.all(*args.rotation_subnet_ids).apply(",".join),
                 "vpcSecurityGroupIds": args.rotation_security_group_id,
@@ -129,7 +136,7 @@ class DatabaseCredentials(pulumi.ComponentResource):
             rotation_lambda_arn=function.outputs.apply(lambda o: o["RotationLambdaARN"]),
             rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
                 automatically_after_days=args.rotation_days),
-            # The first rotation must find the credentials in place.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),
+            # The first rotation must find the credentials in place and the database up.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[version, *database_ready]),
         )
         return version

@@ -53,6 +53,8 @@ class DatabaseProxyArgs:
     """The pool, as a share of the database's max_connections."""
     read_only_endpoint: bool
     """Add a read-only endpoint (Aurora: readers exist in every region)."""
+    secret_ready: Sequence[pulumi.Resource] = ()
+    """What must exist before the proxy reads the secret (its value, in the primary)."""
 
 
 class DatabaseProxy(pulumi.ComponentResource):
@@ -88,7 +90,7 @@ class DatabaseProxy(pulumi.ComponentResource):
             auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", iam_auth="REQUIRED", secret_arn=args.secret_arn,
                                          description="Master credentials; clients sign in with IAM")],
             # The proxy reads the secret at once: its role must already allow that.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *args.secret_ready]),
         )
         group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-pool",

@@ -30,14 +30,15 @@ import pulumi_random as random
 from infra.cache_acl import DEFAULT_USER_RULES, access_string, key_prefix, tenant_rules
 
 REDIS_PORT = 6379
-# What a Global Datastore owns. The provider refuses a joining replication group that sets
-# any of the first ones (they conflict with global_replication_group_id), and an update
-# of automatic failover on a member is rejected by AWS; multi-AZ needs automatic failover
-# in the same resource, so a member leaves both to the datastore as well.
+# What a Global Datastore owns: the provider refuses a joining replication group that sets
+# any of these (they conflict with global_replication_group_id).
 OWNED_BY_GLOBAL_DATASTORE = ("engine", "engine_version", "num_node_groups", "node_type", "parameter_group_name",
                              "at_rest_encryption_enabled", "transit_encryption_enabled", "transit_encryption_mode",
-                             "security_group_names", "snapshot_arns", "snapshot_name",
-                             "automatic_failover_enabled", "multi_az_enabled")
+                             "security_group_names", "snapshot_arns", "snapshot_name")
+# Automatic failover and Multi-AZ belong to the datastore too, but the provider defaults an
+# unset automatic failover to false and would then try to turn it off (which AWS rejects
+# on a member): a member states the datastore's values and never updates them.
+FOLLOWED_FROM_GLOBAL_DATASTORE = ("automaticFailoverEnabled", "multiAzEnabled")
 # A metric-math alarm may combine at most 10 metrics: nodes are watched 10 at a time.
 NODES_PER_ALARM = 10
 
@@ -159,7 +160,8 @@ class RedisCluster(pulumi.ComponentResource):
 
         if args.global_datastore == "secondary":
             # The datastore decides everything in OWNED_BY_GLOBAL_DATASTORE.
-            owned: dict = dict(global_replication_group_id=args.global_datastore_id)
+            owned: dict = dict(global_replication_group_id=args.global_datastore_id,
+                               automatic_failover_enabled=True, multi_az_enabled=True)
         else:
             params = aws.elasticache.ParameterGroup(
                 f"{name}-params",
@@ -193,7 +195,8 @@ class RedisCluster(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             final_snapshot_identifier=f"{args.user_id_prefix}cache-final",
             **owned,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=list(
+                FOLLOWED_FROM_GLOBAL_DATASTORE if args.global_datastore == "secondary" else ())),
         )
         self.replication_group_id = replication.id
         if args.global_datastore == "primary":

@@ -97,6 +97,8 @@ class ReplicaDatabaseArgs:
     """The global cluster a secondary joins (aurora-postgresql, from the primary's outputs)."""
     global_cluster_arn: Optional[pulumi.Input[str]] = None
     """Its ARN, likewise."""
+    source_region: Optional[str] = None
+    """The primary's region: an encrypted secondary names it (AWS's procedure for adding a region)."""
     source_arn: Optional[pulumi.Input[str]] = None
     """The instance a secondary replicates (rds-postgres, from the primary's outputs)."""
     backup_replica_region: Optional[str] = None
@@ -119,8 +121,9 @@ class ReplicaDatabase(pulumi.ComponentResource):
     global_cluster_arn: pulumi.Output[str]
     engine_version: pulumi.Output[str]
     proxy_target: dict[str, pulumi.Output[str]]
-    instance_ids: list[pulumi.Output[str]]
-    """Identifiers of every instance, for alarms; the cluster's for Aurora metrics is `cluster_id`."""
+    writer_instances: list[pulumi.CustomResource]
+    """The instance that takes writes (primary) or the region's first: what must be up before
+    anything connects (the rotation's first run)."""
 
     def __init__(self, name: str, args: ReplicaDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hse:data:ReplicaDatabase", name, None, opts)
@@ -164,17 +167,20 @@ class ReplicaDatabase(pulumi.ComponentResource):
             assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(f"{name}-monitoring", role=role.name, policy_arn=MONITORING_POLICY,
-                                     opts=pulumi.ResourceOptions(parent=self))
+        self._monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring", role=role.name, policy_arn=MONITORING_POLICY, opts=pulumi.ResourceOptions(parent=self))
         return role
 
     def _instance_common(self) -> dict:
         s, args = self._args.settings, self._args
         return dict(
+            # RDS upgrades minor versions in the maintenance window; an Aurora global database
+            # is upgraded deliberately, through its global cluster's pinned version, since an
+            # automatic upgrade would turn the pinned version into a downgrade on the next apply.
+            auto_minor_version_upgrade=s.engine != AURORA,
             instance_class=s.instance_class,
             db_subnet_group_name=self._subnet_group.name,
             publicly_accessible=False,
-            auto_minor_version_upgrade=True,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.key_arn,
             performance_insights_retention_period=7,
@@ -193,7 +199,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
             extra["apg_write_forward.max_forwarding_connections_percent"] = str(WRITE_FORWARDING_PERCENT)
         if not args.primary and s.write_forwarding:
             # Read-your-writes within a session (documented for the apps in docs/database.md).
-            extra["apg_write_forward.consistency_mode"] = "SESSION"
+            extra["apg_write_forward.consistency_mode"] = "session"
         params = aws.rds.ClusterParameterGroup(
             f"{name}-params", family=s.family, description="HSE: TLS only, connection and slow-statement logging",
             parameters=self._parameters(aws.rds.ClusterParameterGroupParameterArgs, extra), opts=child)
@@ -240,6 +246,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS[AURORA],
             enable_global_write_forwarding=(s.write_forwarding if not args.primary else None),
+            source_region=None if args.primary else args.source_region,
             **credentials,
             **final,
             opts=pulumi.ResourceOptions(
@@ -259,7 +266,9 @@ class ReplicaDatabase(pulumi.ComponentResource):
                 availability_zone=zone,
                 promotion_tier=i,
                 **self._instance_common(),
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["engineVersion"]),
+                # Enhanced monitoring fails to start until the role may publish.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["engineVersion"],
+                                            depends_on=[self._monitoring_policy]),
             ))
         self.writer_endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
@@ -268,7 +277,7 @@ class ReplicaDatabase(pulumi.ComponentResource):
         self.global_cluster_id = global_id
         self.engine_version = engine_version
         self.proxy_target = {"db_cluster_identifier": cluster.id}
-        self.instance_ids = [i.id for i in instances]
+        self.writer_instances = instances[:1]
 
     # -- RDS PostgreSQL with cross-region read replicas --------------------------------------
     def _rds(self, name: str) -> None:
@@ -299,14 +308,17 @@ class ReplicaDatabase(pulumi.ComponentResource):
         if args.primary:
             instance = aws.rds.Instance(
                 f"{name}-primary",
-                engine_version=s.engine_version,
+                # The major version only: minor upgrades arrive automatically, and a pinned
+                # minor version would then read as a downgrade.
+                engine_version=s.major_version,
                 username=s.master_username,
                 password=args.master_password,
                 db_name=s.database_name,
                 skip_final_snapshot=False,
                 final_snapshot_identifier=f"{args.physical_prefix}-final",
                 **common,
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicateSourceDb", "password"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicateSourceDb", "password"],
+                                            depends_on=[self._monitoring_policy]),
             )
             if args.backup_replica_provider is not None:
                 # Point-in-time recovery in a second region: the automated backups, copied there.
@@ -325,16 +337,18 @@ class ReplicaDatabase(pulumi.ComponentResource):
                 replicate_source_db=args.source_arn,
                 skip_final_snapshot=True,
                 **common,
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicateSourceDb", "engineVersion"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["replicateSourceDb", "engineVersion"],
+                                            depends_on=[self._monitoring_policy]),
             )
             readers = [instance]
             self.engine_version = pulumi.Output.from_input(s.engine_version)
         self.writer_endpoint = instance.address
         self.reader_endpoint = readers[0].address if readers else instance.address
-        self.cluster_id = instance.id
+        # An RDS instance's `id` is its resource id (db-…); APIs and metrics want the identifier.
+        self.cluster_id = instance.identifier
         self.cluster_arn = instance.arn
         self.global_cluster_id = pulumi.Output.from_input("")
         self.global_cluster_arn = pulumi.Output.from_input("")
         # RDS Proxy can front only the writer of an RDS instance, never a read replica.
-        self.proxy_target = {"db_instance_identifier": instance.id} if args.primary else {}
-        self.instance_ids = [instance.id]
+        self.proxy_target = {"db_instance_identifier": instance.identifier} if args.primary else {}
+        self.writer_instances = [instance]

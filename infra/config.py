@@ -339,7 +339,8 @@ def _check_cache(cfg: StackConfig) -> list[Problem]:
             bad("cacheTenants", f"{tenant!r} cannot be a key prefix; a tenant id is {cache_acl.TENANT_ID_RULE}")
     if len(set(cache.tenants)) != len(cache.tenants):
         bad("cacheTenants", f"{cache.tenants} lists a tenant twice")
-    longest = max((len(t) for t in cache.tenants), default=0)
+    # The longest id: a tenant's, or the default user's, the group's or the datastore's suffix.
+    longest = max([len("sessions"), *(len(t) for t in cache.tenants)])
     if len(cache_user_id(cfg.environment, cfg.stack, "x" * longest)) > 40:
         bad("cacheTenants", f"user ids '<environment>-<stack>-<tenant>' must fit ElastiCache's 40 characters; "
                             f"shorten the longest tenant id ({longest} characters)")

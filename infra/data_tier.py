@@ -85,7 +85,7 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
             secret_name_prefix=f"hse/{cfg.environment}/{cfg.stack}/db-master-",
             rotation_days=db.secret_rotation_days, rotation_subnet_ids=region.subnet_ids["app"],
             rotation_security_group_id=groups.app_group_id, region=cfg.aws_region,
-            rnd_provider=providers.random), home)
+            rnd_provider=providers.random, function_name=f"{physical}-db-rotation"), home)
         secret_arn: Any = credentials.secret_arn
     else:
         secret_arn = primary_exports.db_secret_arns[cfg.aws_region]  # checked in infra/peers.py
@@ -98,13 +98,14 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
         master_password=credentials.password if credentials else None,
         global_cluster_id=None if cfg.is_primary else primary_exports.db_global_cluster_id,
         global_cluster_arn=None if cfg.is_primary else primary_exports.db_global_cluster_arn,
+        source_region=None if cfg.is_primary else primary_exports.aws_region,
         source_arn=None if cfg.is_primary else primary_exports.db_cluster_arn,
         backup_replica_region=backup_target.aws_region if backup_target else None,
         backup_replica_provider=providers.aws(backup_target.aws_region) if backup_target else None,
         backup_replica_key_arn=key_arns.get(backup_target.aws_region) if backup_target else None,
     ), home)
-    if credentials is not None:
-        credentials.store(database.writer_endpoint, database.port)
+    secret_value = (credentials.store(database.writer_endpoint, database.port, database.writer_instances),) \
+        if credentials is not None else ()
 
     klass = db_sizing.INSTANCE_CLASSES[db.instance_class]
     pool = db_sizing.pool_size(db.connections_per_instance, cfg.app.instance_count)
@@ -115,7 +116,8 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
         proxy = DatabaseProxy(f"{name}-db-proxy", DatabaseProxyArgs(
             region=cfg.aws_region, secret_arn=secret_arn, key_arn=home_key, subnet_ids=region.subnet_ids["data"],
             security_group_id=groups.proxy_group_id, target=database.proxy_target,
-            max_connections_percent=percent, read_only_endpoint=db.engine == db_sizing.AURORA), home)
+            max_connections_percent=percent, read_only_endpoint=db.engine == db_sizing.AURORA,
+            secret_ready=secret_value), home)
 
     copy_to = [vault_arn(o.aws_region, account_id, vault_name(o.environment, o.stack))
                for o in sorted(others.values(), key=lambda o: o.deploy_order)]

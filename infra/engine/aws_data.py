@@ -101,14 +101,16 @@ def _cluster_instance(c: Context) -> str:
 
 
 def _instance(c: Context) -> str:
+    # Since provider v6 an instance's id is its resource id (db-…), not its identifier.
     identifier = str(c.get("identifier"))
+    resource_id = f"db-{c.digest[:26].upper()}"
     address = _rds_endpoint(c, identifier, "")
-    c.outputs.update(arn=c.arn("rds", f"db:{identifier}"), resourceId=f"db-{c.digest[:26].upper()}",
+    c.outputs.update(arn=c.arn("rds", f"db:{identifier}"), resourceId=resource_id, identifier=identifier,
                      address=address, endpoint=f"{address}:{c.get('port', 5432)}")
     if c.inputs.get("replicateSourceDb"):
         # A replica reports its source's engine and version.
         c.outputs.setdefault("engine", "postgres")
-    return identifier
+    return resource_id
 
 
 def _named(service: str, kind: str) -> Answer:

@@ -107,6 +107,7 @@ def test_a_secondary_joins_the_global_cluster_without_credentials(plans, stack) 
     assert cluster.input("kmsKeyId") == primary["kmsKeyArns"][REGIONS[stack]]
     assert not plans[stack].find(GLOBAL)
     assert cluster.input("skipFinalSnapshot") is True
+    assert cluster.input("sourceRegion") == "us-east-1"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -144,7 +145,10 @@ def test_the_cluster_is_encrypted_hardened_and_isolated(plans, stack) -> None:
         assert instance.input("performanceInsightsEnabled") is True
         assert instance.input("performanceInsightsKmsKeyId") == out["kmsKeyArn"]
         assert instance.input("monitoringInterval") == 60 and instance.input("monitoringRoleArn") == role.output("arn")
-        assert instance.input("autoMinorVersionUpgrade") is True
+        # Minor upgrades of a global database go through its global cluster's pinned version.
+        assert instance.input("autoMinorVersionUpgrade") is False
+        assert plan.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"hse-{stack}-db-monitoring").urn \
+            in instance.dependencies
         assert instance.input("dbSubnetGroupName") == subnets.output("name")
 
 
@@ -172,11 +176,15 @@ def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
     assert "secretString" in version.ignore_changes
     rotation = plan.single("aws:secretsmanager/secretRotation:SecretRotation")
     assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
-    assert version.urn in rotation.dependencies
+    # The first rotation runs at once and connects: the credentials and the writer must exist.
+    writer = plan.find(INSTANCE)[0]
+    assert {version.urn, writer.urn} <= set(rotation.dependencies)
+    assert plan.single("aws:rds/proxy:Proxy").dependencies and version.urn in plan.single("aws:rds/proxy:Proxy").dependencies
     function = plan.single("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
     assert function.input("applicationId").endswith("applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
     assert rotation.input("rotationLambdaArn") == function.output("outputs")["RotationLambdaARN"]
     assert function.input("parameters")["vpcSecurityGroupIds"] == plan.outputs["appSecurityGroupId"]
+    assert function.input("parameters")["functionName"] == "hse-production-us-east-db-rotation"
     for stack in ("eu-west", "ap-se"):
         assert not [s for s in plans[stack].find("aws:secretsmanager/secret:Secret") if "-db-" in s.name]
         assert plans[stack].outputs["dbSecretArn"] == plan.outputs["dbSecretArns"][REGIONS[stack]]
@@ -222,7 +230,9 @@ def test_apps_use_read_write_on_the_primary_and_read_only_on_secondaries(plans) 
 def test_daily_backups_are_copied_to_every_other_region_for_30_days(plans) -> None:
     plan = plans["us-east"]
     (rule,) = plan.single("aws:backup/plan:Plan").input("rules")
-    assert rule["schedule"] == "cron(0 3 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
+    # 06:00 UTC, clear of the cluster's backup window (03:00-04:00) and maintenance window.
+    assert rule["schedule"] == "cron(0 6 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
+    assert plan.single(CLUSTER).input("preferredBackupWindow") == "03:00-04:00"
     assert rule["targetVaultName"] == "hse-production-us-east"
     assert rule["copyActions"] == [
         {"destinationVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:hse-production-eu-west",
@@ -281,7 +291,7 @@ def test_non_default_database_values_arrive(staging) -> None:
                         secondary.single("aws:rds/clusterParameterGroup:ClusterParameterGroup").input("parameters")}
     assert primary_params["apg_write_forward.max_forwarding_connections_percent"]["value"] == "25"
     assert secondary_params["apg_write_forward.consistency_mode"] == \
-        {"name": "apg_write_forward.consistency_mode", "value": "SESSION", "applyMethod": "pending-reboot"}
+        {"name": "apg_write_forward.consistency_mode", "value": "session", "applyMethod": "pending-reboot"}
     assert primary_params["log_min_duration_statement"]["value"] == "250"
     assert {i.input("monitoringInterval") for i in primary.find(INSTANCE)} == {15}
     assert primary.single("aws:secretsmanager/secretRotation:SecretRotation").input("rotationRules") == \

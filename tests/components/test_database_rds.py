@@ -23,7 +23,10 @@ def rds(tmp_path_factory) -> dict[str, StackPlan]:
 def test_the_primary_is_a_multi_az_instance_with_the_credentials(rds) -> None:
     plan = rds["us-east"]
     primary = plan.single(INSTANCE)
-    assert (primary.input("engine"), primary.input("engineVersion")) == ("postgres", "16.6")
+    # The major version only: minor upgrades arrive automatically and must not read as a downgrade.
+    assert (primary.input("engine"), primary.input("engineVersion")) == ("postgres", "16")
+    assert primary.input("autoMinorVersionUpgrade") is True
+    assert primary.id.startswith("db-") and primary.output("identifier") != primary.id
     assert primary.input("multiAz") is True and primary.input("instanceClass") == "db.m6g.large"
     assert (primary.input("allocatedStorage"), primary.input("maxAllocatedStorage")) == (200, 800)
     assert primary.input("storageEncrypted") is True and primary.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
@@ -62,13 +65,15 @@ def test_secondaries_are_cross_region_read_replicas(rds, stack) -> None:
     assert plan.outputs["dbAppEndpoint"] == replica.output("address")
     lag = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"hse-{stack}-db-alarms-replication-lag")
     assert (lag.input("metricName"), lag.input("threshold")) == ("ReplicaLag", 30)
-    assert lag.input("dimensions") == {"DBInstanceIdentifier": replica.id}
+    # Metrics and APIs name the identifier, not the resource id that is the instance's `id`.
+    assert lag.input("dimensions") == {"DBInstanceIdentifier": replica.output("identifier")}
+    assert plan.outputs["dbClusterId"] == replica.output("identifier")
 
 
 def test_the_primary_proxy_targets_the_instance(rds) -> None:
     plan = rds["us-east"]
     target = plan.single("aws:rds/proxyTarget:ProxyTarget")
-    assert target.input("dbInstanceIdentifier") == plan.single(INSTANCE).id
+    assert target.input("dbInstanceIdentifier") == plan.single(INSTANCE).output("identifier")
     assert not plan.find("aws:rds/proxyEndpoint:ProxyEndpoint")
     # 100 of db.m6g.large's 850 connections: 11.8 % -> 12.
     pool = plan.single("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").input("connectionPoolConfig")

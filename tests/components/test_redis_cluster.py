@@ -25,6 +25,7 @@ def test_three_shards_one_replica_multi_az_encrypted(plans, stack) -> None:
     group = plan.single(GROUP)
     assert (group.input("numNodeGroups"), group.input("replicasPerNodeGroup")) == (3, 1)
     assert group.input("automaticFailoverEnabled") is True and group.input("multiAzEnabled") is True
+    assert group.ignore_changes == []
     assert group.input("atRestEncryptionEnabled") is True and group.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
     assert group.input("transitEncryptionEnabled") is True and group.input("transitEncryptionMode") == "required"
     assert (group.input("engine"), group.input("engineVersion"), group.input("nodeType")) == \
@@ -143,6 +144,9 @@ def test_a_secondary_joins_and_sets_nothing_the_datastore_owns(staging, stack) -
                                               "transit_encryption_enabled", "transit_encryption_mode"}
     assert not plan.find("aws:elasticache/parameterGroup:ParameterGroup")
     assert not plan.find("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")
+    # Automatic failover and Multi-AZ as the datastore has them, never updated from here.
+    assert group.input("automaticFailoverEnabled") is True and group.input("multiAzEnabled") is True
+    assert set(group.ignore_changes) == {"automaticFailoverEnabled", "multiAzEnabled"}
     # What stays the region's own: replicas, its key, its users, its network, its snapshots.
     assert group.input("replicasPerNodeGroup") == 2 and group.input("kmsKeyId") == plan.outputs["kmsKeyArn"]
     assert group.input("userGroupIds") == [plan.outputs["cacheUserGroupId"]]
