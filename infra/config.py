@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import ipaddress
 import json
 from typing import Any, ClassVar, Literal, Optional
@@ -24,6 +25,7 @@ from infra.problems import ConfigError, Problem
 from infra.stackfiles import PROJECT_FILE, Project, StackFile, StackFileError
 
 NAMESPACE = "hse"
+STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
 # Namespaces a stack file may use besides the project's: the engine's own and the providers'.
 OTHER_NAMESPACES = ("pulumi", "aws", "kubernetes", "cloudflare", "fastly", "random")
 
@@ -204,6 +206,11 @@ def parse_stack(stack_file: StackFile) -> tuple[Optional[StackConfig], list[Prob
     top: dict[str, Any] = {"stack": stack_file.stack, "file": file, "explicit_keys": frozenset(stack_file.values)}
     sections: dict[str, dict[str, Any]] = {s: {} for s in StackConfig.SECTIONS}
     problems: list[Problem] = []
+    if not STACK_NAME.match(stack_file.stack):
+        # The stack name is part of physical names (vaults, cache users, identifiers) that AWS limits.
+        problems.append(Problem(file, "", f"stack name {stack_file.stack!r} cannot be part of AWS names; valid: "
+                                          "2 to 20 lowercase letters, digits and hyphens, starting with a letter "
+                                          "(rename the file, e.g. Pulumi.au.yaml)"))
     for key, raw in sorted(stack_file.config.items()):
         namespace = key.split(":", 1)[0]
         if namespace in OTHER_NAMESPACES:
@@ -343,7 +350,7 @@ def _check_cache(cfg: StackConfig) -> list[Problem]:
     longest = max([len("sessions"), *(len(t) for t in cache.tenants)])
     if len(cache_user_id(cfg.environment, cfg.stack, "x" * longest)) > 40:
         bad("cacheTenants", f"user ids '<environment>-<stack>-<tenant>' must fit ElastiCache's 40 characters; "
-                            f"shorten the longest tenant id ({longest} characters)")
+                            f"shorten the longest tenant id ({longest} characters), the environment or the stack name")
     for key, value, low, high in (("cacheMemoryAlarmPercent", cache.memory_alarm_percent, 1, 100),
                                   ("cacheCpuAlarmPercent", cache.cpu_alarm_percent, 1, 100),
                                   ("cacheEvictionsAlarm", cache.evictions_alarm, 1, 10**9),

@@ -241,7 +241,7 @@ def test_tenant_ids_that_make_user_ids_too_long_are_named(tmp_path: Path) -> Non
     _, problems = validate_stacks(Project(project), ["eu-west"])
     assert [str(p) for p in problems] == [
         "Pulumi.eu-west.yaml: hse:cacheTenants: user ids '<environment>-<stack>-<tenant>' must fit ElastiCache's "
-        "40 characters; shorten the longest tenant id (20 characters)"]
+        "40 characters; shorten the longest tenant id (20 characters), the environment or the stack name"]
 
 
 def test_short_retention_needs_the_explicit_override(tmp_path: Path) -> None:
@@ -319,3 +319,16 @@ def test_a_zone_the_account_does_not_see_stops_the_stack(project_copy, monkeypat
         "Pulumi.us-east.yaml: hse:availabilityZones: us-east-1c not available to this account in us-east-1; "
         "available: us-east-1a, us-east-1b, us-east-1d, us-east-1e, us-east-1f"]
     assert info.value.declared == []
+
+
+@pytest.mark.parametrize("stack,valid", [("au", True), ("s11-ap-southeast-3", True), ("a" * 20, True),
+                                         ("a" * 21, False), ("AU", False), ("au_east", False), ("1au", False),
+                                         ("au-", False), ("a", False)])
+def test_stack_names_must_fit_aws_names(tmp_path: Path, stack, valid) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, stack, role="secondary", awsRegion="ap-southeast-2", deployOrder=3,
+               peers=["us-east"], vpcCidr="10.3.0.0/16",
+               availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"], appInstanceCount=3)
+    _, problems = validate_stacks(Project(project), [stack])
+    mine = [str(p) for p in problems if p.file == f"Pulumi.{stack}.yaml" and "stack name" in p.message]
+    assert (mine == []) is valid, problems
