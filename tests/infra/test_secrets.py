@@ -112,3 +112,18 @@ def test_secrets_nested_in_deployed_outputs_stay_secret(project_copy: Path, plan
     (ref,) = plan.find("pulumi:pulumi:StackReference")
     assert ref.output("secretOutputNames") == ["nested", "tokens"]
     assert PLANTED not in json.dumps(plan.to_export())
+
+
+def test_no_generated_password_of_the_real_program_appears_anywhere(plans, tmp_path: Path) -> None:
+    from infra.cli import main
+
+    passwords = {r.output("result") for plan in plans.values()
+                 for r in plan.find("random:index/randomPassword:RandomPassword")}
+    assert len(passwords) == 4  # the database master and one cache tenant per region
+    out, report = tmp_path / "plan", tmp_path / "plan.json"
+    printed = io.StringIO()
+    assert main(["plan", "--all", "--out", str(out), "--json", str(report)], out=printed, err=io.StringIO()) == 0
+    texts = {p.name: p.read_text() for p in out.iterdir()} | {"json": report.read_text(), "printed": printed.getvalue()}
+    for where, text in texts.items():
+        for password in passwords:
+            assert password not in text, f"a generated password appears in clear in {where}"
