@@ -5,6 +5,7 @@
     python -m infra.cli plan --all --out plan/             # also write <stack>.json like `pulumi stack export`
     python -m infra.cli plan --all --diff main-plan/       # what changes against an earlier --out
     python -m infra.cli validate                           # check every stack file, report all problems
+    python -m infra.cli routing --markdown docs/routing.md # the routing table the stack files give
 
 `plan` evaluates the program offline (no Pulumi CLI, no cloud account) after
 validating every stack file. It prints each stack's resources, counts and outputs;
@@ -39,6 +40,8 @@ from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff, deleted_stack, diff_exports
 from infra.problems import ConfigError
 from infra.render import Renderer, counts, plan_outputs, regions
+from infra.routing_table import DeployedRegion, to_markdown
+from infra.routing_table import build as build_routing_table
 from infra.stackfiles import Project, StackFileError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -188,6 +191,26 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_routing(args: argparse.Namespace, console: Console) -> int:
+    """Print (or write) the routing table the stack files give."""
+    project = Project(args.project)
+    configs, problems = validate_stacks(project, deploy_order(project))
+    if problems:
+        raise ConfigError(problems)
+    table = build_routing_table([DeployedRegion(c.stack, c.aws_region, c.is_primary, c.deploy_order)
+                                 for c in configs.values()])
+    text = to_markdown(table)
+    if args.markdown:
+        try:
+            args.markdown.write_text(text)
+        except OSError as exc:
+            raise UserError(f"--markdown {args.markdown}: cannot write there ({exc.strerror or exc})") from None
+        console.print(f"wrote {args.markdown} (routing table {table.version})")
+    else:
+        console.print(text)
+    return EXIT_OK
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
         self.print_usage(sys.stderr)
@@ -215,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check the stack files without planning")
     validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")
     validate.set_defaults(func=cmd_validate)
+    routing = sub.add_parser("routing", help="show the routing table the stack files give")
+    routing.add_argument("--markdown", type=Path, metavar="FILE", help="write it as Markdown (docs/routing.md)")
+    routing.set_defaults(func=cmd_routing)
     return parser
 
 

@@ -132,3 +132,18 @@ def test_every_stack_exports_the_same_table_applications_can_resolve_with(plans,
     exported = plans["eu-west"].outputs["routingTable"]
     assert exported == table.to_json()
     assert Resolver(exported).resolve({"cf-ipcountry": "TR"}) == "eu-west"
+
+
+def test_docs_routing_md_is_the_table_of_the_stack_files(table, tmp_path) -> None:
+    import io
+
+    from infra.cli import main
+    from infra.routing_table import to_markdown
+    from tests.conftest import PROJECT_DIR
+
+    written = tmp_path / "routing.md"
+    assert main(["routing", "--markdown", str(written)], out=io.StringIO(), err=io.StringIO()) == 0
+    assert written.read_text() == to_markdown(table)
+    assert (PROJECT_DIR / "docs" / "routing.md").read_text() == written.read_text(), \
+        "docs/routing.md is out of date: run python -m infra.cli routing --markdown docs/routing.md"
+    assert "| TR Turkey | AS | `ap-se` | `eu-west` |" in written.read_text()
