@@ -15,13 +15,13 @@ import pulumi_aws as aws
 
 from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
-from infra.config import NAMESPACE, StackConfig, load_topology
-from infra.problems import ConfigError, Problem
-from infra.contract import RegionExports
 from infra.cache_tier import build_cache_tier
+from infra.config import NAMESPACE, StackConfig, load_topology
+from infra.contract import RegionExports
 from infra.data_tier import build_data_tier, regional_keys
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
+from infra.problems import ConfigError, Problem
 from infra.providers import RegionalProviders
 from infra.routing_table import DeployedRegion
 from infra.routing_table import build as build_routing_table
