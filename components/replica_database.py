@@ -119,7 +119,6 @@ class ReplicaDatabase(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     global_cluster_id: pulumi.Output[str]
     global_cluster_arn: pulumi.Output[str]
-    engine_version: pulumi.Output[str]
     proxy_target: dict[str, pulumi.Output[str]]
     writer_instances: list[pulumi.CustomResource]
     """The instance that takes writes (primary) or the region's first: what must be up before
@@ -275,7 +274,6 @@ class ReplicaDatabase(pulumi.ComponentResource):
         self.cluster_id = cluster.id
         self.cluster_arn = cluster.arn
         self.global_cluster_id = global_id
-        self.engine_version = engine_version
         self.proxy_target = {"db_cluster_identifier": cluster.id}
         self.writer_instances = instances[:1]
 
@@ -330,7 +328,6 @@ class ReplicaDatabase(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, provider=args.backup_replica_provider),
                 )
             readers: list[aws.rds.Instance] = []
-            self.engine_version = instance.engine_version
         else:
             instance = aws.rds.Instance(
                 f"{name}-replica",
@@ -341,7 +338,6 @@ class ReplicaDatabase(pulumi.ComponentResource):
                                             depends_on=[self._monitoring_policy]),
             )
             readers = [instance]
-            self.engine_version = pulumi.Output.from_input(s.engine_version)
         self.writer_endpoint = instance.address
         self.reader_endpoint = readers[0].address if readers else instance.address
         # An RDS instance's `id` is its resource id (db-…); APIs and metrics want the identifier.

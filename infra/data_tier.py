@@ -8,7 +8,6 @@ of the credentials. Nothing here branches on a stack's name; the role decides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
@@ -58,16 +57,10 @@ def settings_of(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> D
         storage_gib=db.storage_gib)
 
 
-@dataclass
-class DataTier:
-    """What the data tier exports (camelCase keys of the stack outputs)."""
-
-    outputs: dict[str, Any]
-
-
 def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers: RegionalProviders,
                     account_id: str, region: RegionStack, key_arns: dict[str, Any],
-                    primary_exports: Optional[RegionExports]) -> DataTier:
+                    primary_exports: Optional[RegionExports]) -> dict[str, Any]:
+    """Declare the data tier; return its stack outputs."""
     db = cfg.database
     name = prefix(cfg.stack)
     physical = physical_prefix(cfg.environment, cfg.stack)
@@ -135,7 +128,7 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
     # Apps on a secondary read through the read-only endpoint; its read/write one works after promotion.
     app_endpoint = (proxy.endpoint if cfg.is_primary else proxy.read_only_endpoint) if proxy \
         else database.writer_endpoint if cfg.is_primary else database.reader_endpoint
-    return DataTier(outputs={
+    return {
         "kmsKeyArn": home_key,
         "kmsKeyArns": key_arns if cfg.is_primary else {},
         "dbEngine": db.engine,
@@ -155,4 +148,4 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
         "dbGlobalClusterArn": database.global_cluster_arn,
         "backupVaultArn": backups.vault_arn,
         "proxySecurityGroupId": groups.proxy_group_id,
-    })
+    }

@@ -129,7 +129,7 @@ def main(project_dir: Path) -> None:
         "appSecurityGroupId": groups.app_group_id,
         "databaseSecurityGroupId": groups.database_group_id,
         "redisSecurityGroupId": groups.redis_group_id,
-        **data.outputs,
+        **data,
         **cache,
         "routingTable": routing.to_json(),
         "routingTableVersion": routing.version,
