@@ -72,6 +72,26 @@ class RegionExports(BaseModel):
     """Continent rules, country overrides, default and failover order: `infra.region_resolver.Resolver` reads it."""
     routing_table_version: str = Field(alias="routingTableVersion", pattern=r"^[0-9a-f]{12}$")
 
+    # The edge.
+    domain: str = Field(alias="domain")
+    hosted_zone_id: str = Field(alias="hostedZoneId", pattern=r"^Z[0-9A-Z]+$")
+    """The Route53 zone of the domain (the primary's, created or referenced)."""
+    app_host: str = Field(alias="appHost")
+    """`app.<domain>`: geolocation-routed to the serving region."""
+    regional_endpoint: str = Field(alias="regionalEndpoint")
+    """`<stack>.<domain>`: this region's endpoint, health-checked on /api/health."""
+    health_check_id: str = Field(alias="healthCheckId")
+    cdn_provider: str = Field(alias="cdnProvider")
+    cdn_domain: str = Field(alias="cdnDomain")
+    """Where viewers reach the CDN; empty with a custom CDN."""
+    cdn_distribution_id: str = Field(alias="cdnDistributionId")
+    cdn_rules: dict = Field(alias="cdnRules")
+    """The cache rules every provider applies (the input of a custom CDN)."""
+    tenant_routes: list[dict] = Field(alias="tenantRoutes")
+    """Tenant -> preferred region, residency zone and fallback region."""
+    modeled_rto: dict = Field(alias="modeledRto")
+    """The modeled recovery time of a region failure and its parts, in seconds."""
+
     @field_validator("vpc_cidr")
     @classmethod
     def _network(cls, value: str) -> str:

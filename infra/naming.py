@@ -36,3 +36,18 @@ def default_tags(*, stack: str, region: str, role: str, environment: str, cost_c
         "managed-by": "pulumi",
         "cost-center": cost_center,
     }
+
+
+# Host names under the platform's domain (`hse:edgeDomain`).
+APP_LABEL = "app"
+"""`app.<domain>`: geolocation-routed to the serving region (the CDN's origin, API clients)."""
+NEAREST_LABEL = "nearest"
+"""`nearest.<domain>`: latency-routed across every healthy region (the geolocation default)."""
+CDN_LABEL = "www"
+"""`www.<domain>`: the CDN, in front of `app.<domain>`."""
+RESERVED_LABELS = (APP_LABEL, NEAREST_LABEL, CDN_LABEL)
+"""Labels a tenant id may not take (nor may it take a stack's name: `<stack>.<domain>` is its endpoint)."""
+
+
+def host(label: str, domain: str) -> str:
+    return f"{label}.{domain}"

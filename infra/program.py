@@ -16,9 +16,10 @@ import pulumi_aws as aws
 from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
 from infra.cache_tier import build_cache_tier
-from infra.config import NAMESPACE, StackConfig, load_topology
+from infra.config import NAMESPACE, StackConfig, edge_settings, load_topology
 from infra.contract import RegionExports
 from infra.data_tier import build_data_tier, regional_keys
+from infra.edge_tier import build_edge_tier
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
 from infra.problems import ConfigError, Problem
@@ -111,6 +112,7 @@ def main(project_dir: Path) -> None:
                                    for c in (cfg, *others.values())])
     data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary)
     cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary)
+    edge = build_edge_tier(cfg, edge_settings(cfg, others), providers, routing, primary, cfg.database.engine)
 
     outputs: dict[str, Any] = {
         "stack": cfg.stack,
@@ -131,6 +133,7 @@ def main(project_dir: Path) -> None:
         "redisSecurityGroupId": groups.redis_group_id,
         **data,
         **cache,
+        **edge,
         "routingTable": routing.to_json(),
         "routingTableVersion": routing.version,
     }

@@ -106,6 +106,24 @@ class RoutingTable:
         return self.overrides.get(country) or self.continents.get(self.country_continents.get(country, ""),
                                                                    self.default)
 
+    def locations(self, stack: str) -> list[tuple[str, str]]:
+        """The geolocation records `stack` owns: ("continent", code) and ("country", code) pairs."""
+        return ([("continent", c) for c, s in self.continents.items() if s == stack]
+                + [("country", c) for c, s in sorted(self.overrides.items()) if s == stack])
+
+    def fallback(self, stack: str, zone: Optional[str] = None) -> Optional[str]:
+        """The region nearest to `stack`'s (inside `zone` when given): where its tenants fail over."""
+        here = topology.region(self.regions[stack])
+        candidates = [s for s in self.regions if s != stack and (zone is None or s in self.zones.get(zone, []))]
+        if not candidates:
+            return None
+
+        def distance(other: str) -> float:
+            there = topology.region(self.regions[other])
+            return great_circle_km((here.latitude, here.longitude), (there.latitude, there.longitude))
+
+        return min(candidates, key=lambda s: (distance(s), s))
+
     def to_json(self) -> dict:
         """The table as the `routingTable` stack output and the resolver's input."""
         return {"version": self.version, "regions": self.regions, "continents": self.continents,

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
+from infra.config import PRIMARY_ONLY_KEYS
 from infra.engine import Engine, StackPlan
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,20 @@ NON_DEFAULT = {
     "flowLogRetentionDays": 90,
     "appPort": 9090,
     "peers": [],  # the primary's only valid value; the secondaries set theirs in every stack file
+    # The edge (set once, on the primary), on CloudFront: the other providers are planned in tests/components/test_cdn.py.
+    "edgeDomain": "staging.hse-digital.example.com",
+    "edgeHostedZoneId": "Z0STAGING0123456789AB",
+    "edgeHealthCheckInterval": 10,
+    "edgeHealthCheckFailureThreshold": 2,
+    "edgeDnsTtl": 30,
+    "edgeTenantRouting": ["acme=eu-west@EU", "globex=ap-se", "initech=us-east@NA"],
+    "cdnProvider": "cloudfront",  # the default: see above
+    "cdnStaticTtlSeconds": 604800,
+    "cdnDynamicTtlSeconds": 600,
+    "cdnPriceClass": "PriceClass_100",
+    "cdnWaf": False,
+    "cdnLogRetentionDays": 30,
+    "cloudflareZoneId": "",  # the default: only cloudflare reads it
 }
 
 def copy_project(dest: Path) -> Path:
@@ -113,7 +128,7 @@ def staging(tmp_path_factory) -> dict[str, StackPlan]:
     """All three stacks planned with every optional key at a non-default value."""
     project = copy_project(tmp_path_factory.mktemp("staging") / "project")
     for stack in STACKS:
-        # The engine version is set once, on the primary; secondaries follow it.
-        skip = {"peers"} | ({"dbEngineVersion"} if stack != "us-east" else set())
+        # Some keys are set once, on the primary; secondaries follow it.
+        skip = {"peers"} | (set(PRIMARY_ONLY_KEYS) if stack != "us-east" else set())
         edit_stack(project, stack, **{k: v for k, v in NON_DEFAULT.items() if k not in skip})
     return {plan.stack: plan for plan in Engine(project).plan_all()}

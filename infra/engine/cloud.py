@@ -18,8 +18,10 @@ from typing import Any, Callable, Optional
 from pulumi.runtime import rpc
 
 from infra import topology
-from infra.engine import aws_data
+from infra.engine import aws_data, edge_data
 from infra.engine.schema import autoname_property, is_taggable
+
+_ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS}
 
 # The documentation account AWS uses in its examples.
 OFFLINE_ACCOUNT_ID = "111122223333"
@@ -168,8 +170,14 @@ class OfflineCloud:
         if type_.startswith("random:"):
             return _random(type_, name, urn, inputs)
         if not type_.startswith("aws:"):
-            # Other providers (kubernetes, cloudflare): echo the inputs under a stable id.
-            return f"{name}-{_digest(urn)[:8]}", dict(inputs)
+            # Other providers (kubernetes, cloudflare, fastly): echo the inputs under a
+            # stable id, plus what the provider computes where the program reads it.
+            outputs = dict(inputs)
+            if type_ in edge_data.OTHER_ANSWERS:
+                context = aws_data.Context(name=name, inputs=_plain_tree(inputs), outputs=outputs,
+                                           digest=_digest(urn), region="", account=self.account_id)
+                return edge_data.OTHER_ANSWERS[type_](context), outputs
+            return f"{name}-{_digest(urn)[:8]}", outputs
         region = self.region_of(provider_ref, inputs)
         resource_id, outputs = self._aws_like(type_, name, urn, inputs, region)
         if is_taggable(type_):
@@ -208,13 +216,13 @@ class OfflineCloud:
         elif type_ == "aws:cloudwatch/logGroup:LogGroup":
             rid = str(_plain(outputs["name"]))
             outputs["arn"] = self._arn("logs", region, f"log-group:{rid}")
-        elif type_ in aws_data.ANSWERS:
+        elif type_ in _ANSWERS:
             context = aws_data.Context(name=name, inputs=_plain_tree(inputs), outputs=outputs, digest=digest,
                                        region=region, account=self.account_id)
-            rid = aws_data.ANSWERS[type_](context)
+            rid = _ANSWERS[type_](context)
         else:
             raise NotImplementedError(f"the offline engine has no answer for resource type {type_}; "
-                                      "add one to infra/engine/aws_data.py")
+                                      "add one to infra/engine/aws_data.py or edge_data.py")
         self._computed(type_, outputs, digest, region, rid)
         return rid, outputs
 
@@ -259,5 +267,9 @@ class OfflineCloud:
                     "description": region}
         if token == "aws:index/getPartition:getPartition":
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        if token == "cloudflare:index/getZone:getZone":
+            zone_id = str(args.get("zoneId"))
+            return {"id": zone_id, "zoneId": zone_id, "name": edge_data.OFFLINE_CLOUDFLARE_ZONE, "status": "active",
+                    "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]}
         raise NotImplementedError(f"the offline engine has no answer for data source {token}; "
                                   "add one to infra/engine/cloud.py")

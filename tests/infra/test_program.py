@@ -26,8 +26,9 @@ def test_every_optional_key_is_exercised() -> None:
     assert optional == set(NON_DEFAULT)
     for key, (_, _, info) in StackConfig.keys().items():
         if not info.is_required():
-            # peers: the primary's only valid value is the default; dbEngine: rds-postgres has its own plan.
-            if key not in ("hse:peers", "hse:dbEngine"):
+            # peers: the primary's only valid value is the default; dbEngine: rds-postgres has its own
+            # plan; the CDN providers other than CloudFront have theirs (tests/components/test_cdn.py).
+            if key not in ("hse:peers", "hse:dbEngine", "hse:cdnProvider", "hse:cloudflareZoneId"):
                 assert NON_DEFAULT[key.split(":", 1)[1]] != info.get_default(call_default_factory=True), key
 
 
@@ -163,9 +164,10 @@ def test_every_arn_names_its_provider_region_and_the_account(plans, stack) -> No
             continue
         seen += 1
         partition, service, region, account = arn.split(":")[1:5]
-        assert (partition, account) == ("aws", "111122223333"), arn
-        # IAM and Aurora global clusters are global: their ARNs name no region.
-        is_global = service == "iam" or ":global-cluster:" in arn
+        # S3 and Route53 ARNs name neither account nor region; IAM, CloudFront and Aurora
+        # global clusters are global (no region); CloudFront's WAF lives in us-east-1.
+        assert (partition, account) == ("aws", "" if service in ("s3", "route53") else "111122223333"), arn
+        is_global = service in ("iam", "s3", "route53", "cloudfront") or ":global-cluster:" in arn
         expected = "" if is_global else plan.get(r.provider_urn).input("region")
         assert region == expected, f"{r.urn}: {arn}"
     assert seen >= 20

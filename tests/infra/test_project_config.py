@@ -101,7 +101,7 @@ def test_project_declarations_the_cli_rejects(project_copy: Path, key, declarati
 
 def test_a_foreign_key_with_a_value_is_accepted() -> None:
     declared = Project(PROJECT_DIR).declared_config()
-    assert declared["pulumi:disable-default-providers"] == {"value": ["aws", "kubernetes", "cloudflare", "random"]}
+    assert declared["pulumi:disable-default-providers"] == {"value": ["aws", "kubernetes", "cloudflare", "fastly", "random"]}
 
 
 @pytest.mark.parametrize("value,accepted", [

@@ -1,0 +1,1 @@
+"""The CDN providers behind `components/cdn_distribution.py`, one module each."""

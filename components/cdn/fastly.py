@@ -1,0 +1,87 @@
+"""The CDN on Fastly (see `components/cdn_distribution.py` for what every provider does).
+
+A VCL service with the rules table as request conditions and cache settings (Fastly
+applies every matching setting, so each condition excludes the earlier rules' paths),
+gzip and Brotli, HTTP/3, TLS 1.2+ to the origin, HSTS, `x-geo-country` from Fastly's
+geolocation, and a Fastly-managed certificate validated through Route53.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_fastly as fastly
+
+from infra.cdn_rules import API, MIN_TLS, VIEWER_COUNTRY_HEADER, Syntax, exclusive
+
+SYNTAX = Syntax(prefix='req.url.path ~ "^{value}"', suffix='req.url.ext == "{value}"',
+                any_of=" || ", and_not="({own}) && !({other})", always="true")
+COMPRESSIBLE = ["text/html", "text/css", "application/javascript", "text/javascript", "application/json",
+                "image/svg+xml", "font/ttf", "font/otf"]
+# Brotli where the client accepts it, gzip otherwise (Fastly's dynamic compression).
+BROTLI = """if (beresp.http.Content-Type ~ "^(text/|application/(javascript|json)|image/svg)") {
+  if (req.http.Accept-Encoding ~ "br") {
+    set beresp.brotli = true;
+  } else {
+    set beresp.gzip = true;
+  }
+}
+"""
+
+
+def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulumi.Output]:
+    provider = fastly.Provider(f"{name}-fastly", api_key=args.fastly_api_key,
+                               opts=pulumi.ResourceOptions(parent=parent))
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    conditions, cache_settings = [], []
+    for rule, earlier in exclusive(args.rules):
+        if "*" in rule.paths:
+            continue  # the default: the service's default_ttl
+        condition = f"hse-{rule.name}"
+        conditions.append({"name": condition, "type": "CACHE", "statement": SYNTAX.expression(rule, earlier)})
+        cache_settings.append({"name": f"hse-{rule.name}", "cache_condition": condition,
+                               **({"action": "pass"} if rule.kind == API else {"action": "cache", "ttl": rule.ttl})})
+    dynamic = args.rules[-1]
+    service = fastly.ServiceVcl(
+        f"{name}-service",
+        name=f"hse {args.cdn_host}",
+        comment="hse CDN: static a year, dynamic an hour, /api/* never cached",
+        domains=[{"name": args.cdn_host}],
+        backends=[{"name": "app", "address": args.origin_host, "port": 443, "use_ssl": True,
+                   "ssl_check_cert": True, "ssl_cert_hostname": args.origin_host,
+                   "ssl_sni_hostname": args.origin_host, "override_host": args.origin_host,
+                   "min_tls_version": MIN_TLS, "keepalive_time": 60}],
+        default_ttl=dynamic.ttl,
+        conditions=conditions,
+        cache_settings=cache_settings,
+        gzips=[{"name": "compress", "content_types": COMPRESSIBLE,
+                "extensions": ["js", "css", "html", "json", "svg"]}],
+        snippets=[{"name": "brotli", "type": "fetch", "content": BROTLI, "priority": 100}],
+        headers=[
+            {"name": "hsts", "action": "set", "type": "response", "destination": "http.Strict-Transport-Security",
+             "source": '"max-age=31536000; includeSubDomains"'},
+            {"name": "geo-country", "action": "set", "type": "request",
+             "destination": f"http.{VIEWER_COUNTRY_HEADER}", "source": "client.geo.country_code"},
+        ],
+        request_settings=[{"name": "https-only", "force_ssl": True}],
+        http3=True,
+        force_destroy=False,
+        opts=opts,
+    )
+    subscription = fastly.TlsSubscription(f"{name}-tls", domains=[args.cdn_host],
+                                          certificate_authority="lets-encrypt",
+                                          opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                                                      depends_on=[service]))
+    home = pulumi.ResourceOptions(parent=parent, provider=args.home)
+    challenge = subscription.managed_dns_challenges.apply(lambda challenges: challenges[0])
+    validation_record = aws.route53.Record(
+        f"{name}-tls-validation", zone_id=args.zone_id, name=challenge.record_name, type=challenge.record_type,
+        records=[challenge.record_value], ttl=60, allow_overwrite=True, opts=home)
+    fastly.TlsSubscriptionValidation(f"{name}-tls-validated", subscription_id=subscription.id,
+                                     opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                                                 depends_on=[validation_record]))
+    target = subscription.managed_http_challenges.apply(
+        lambda challenges: next(c.record_values[0] for c in challenges if c.record_type == "CNAME"))
+    aws.route53.Record(f"{name}-www", zone_id=args.zone_id, name=args.cdn_host, type="CNAME", records=[target],
+                       ttl=60, opts=home)
+    return pulumi.Output.from_input(args.cdn_host), service.id

@@ -1,0 +1,139 @@
+"""A region's part of the platform's DNS: its health check, its geolocation records, its
+member of the latency-routed default, and the tenant records that point at it.
+
+Route53 answers `app.<domain>` from geolocation records. Each region owns the records of
+the continents and countries the routing table gives it, every one tied to the region's
+health check on `https://<stack>.<domain>/api/health`. When a record's region is
+unhealthy, Route53 falls back to the next broader record (a country override to its
+continent, a continent to the default `*`). The default is owned by the primary and
+points at `nearest.<domain>`, a latency-routed set to which every region adds itself
+with its own health check, so the fallback is the nearest healthy region and no stack
+needs an output of a stack that deploys after it.
+
+Tenant host names `<tenant>.<domain>` are failover records: PRIMARY in the tenant's
+preferred region, SECONDARY in its fallback region (inside the tenant's residency zone);
+each stack declares only the records that point at itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.naming import APP_LABEL, NEAREST_LABEL, host
+
+HEALTH_PATH = "/api/health"
+"""The spec's health endpoint (HTTP 200 when the app, its database and its Redis answer)."""
+
+
+@dataclass(frozen=True)
+class TenantRecord:
+    tenant: str
+    failover: Literal["PRIMARY", "SECONDARY"]
+
+
+@dataclass(frozen=True)
+class GeoDnsArgs:
+    """Inputs of `GeoDns`."""
+
+    stack: str
+    aws_region: str
+    domain: str
+    zone_id: pulumi.Input[str]
+    interval: int
+    """Seconds between health checks: 30 (standard) or 10 (fast)."""
+    failure_threshold: int
+    ttl: int
+    locations: Sequence[tuple[str, str]]
+    """("continent" | "country", code) records this region serves."""
+    owns_default: bool
+    """The primary declares the default (`*`) record."""
+    alarm_provider: aws.Provider
+    """us-east-1: Route53 publishes health-check metrics there only."""
+    tenants: Sequence[TenantRecord] = field(default_factory=tuple)
+    alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+
+
+class GeoDns(pulumi.ComponentResource):
+    """Health check, alarm and the records of one region."""
+
+    health_check_id: pulumi.Output[str]
+    endpoint: str
+    """`<stack>.<domain>`: the region's endpoint, where the health check and records point."""
+    records: dict[str, aws.route53.Record]
+    """Set identifier -> record."""
+
+    def __init__(self, name: str, args: GeoDnsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("hse:edge:GeoDns", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.endpoint = host(args.stack, args.domain)
+        check = aws.route53.HealthCheck(
+            f"{name}-health",
+            type="HTTPS",
+            fqdn=self.endpoint,
+            port=443,
+            resource_path=HEALTH_PATH,
+            enable_sni=True,
+            request_interval=args.interval,
+            failure_threshold=args.failure_threshold,
+            measure_latency=True,
+            tags={"Name": f"{self.endpoint}{HEALTH_PATH}"},
+            opts=child,
+        )
+        self.health_check_id = check.id
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-health-alarm",
+            alarm_description=f"{args.stack} ({args.aws_region}) failed {args.failure_threshold} consecutive health "
+                              f"checks of {self.endpoint}{HEALTH_PATH}: Route53 routes its users elsewhere",
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": check.id},
+            statistic="Minimum",
+            period=60,
+            evaluation_periods=1,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            treat_missing_data="breaching",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
+        )
+
+        self.records = {}
+
+        def record(suffix: str, record_name: str, target: str, set_identifier: Optional[str],
+                   health: bool = True, **routing) -> None:
+            self.records[set_identifier or record_name] = aws.route53.Record(
+                f"{name}-{suffix}",
+                zone_id=args.zone_id,
+                name=record_name,
+                type="CNAME",
+                ttl=args.ttl,
+                records=[target],
+                set_identifier=set_identifier,
+                health_check_id=check.id if health else None,
+                allow_overwrite=False,
+                opts=child,
+                **routing,
+            )
+
+        app = host(APP_LABEL, args.domain)
+        for kind, code in args.locations:
+            record(f"geo-{kind}-{code.lower()}", app, self.endpoint, f"{args.stack}-{kind}-{code}",
+                   geolocation_routing_policies=[{kind: code}])
+        nearest = host(NEAREST_LABEL, args.domain)
+        record("nearest", nearest, self.endpoint, args.stack,
+               latency_routing_policies=[{"region": args.aws_region}])
+        if args.owns_default:
+            # Not health-checked itself: it must always answer, and what it answers is a set
+            # that Route53 filters by health (every member of `nearest` has a health check).
+            record("geo-default", app, nearest, "default", health=False,
+                   geolocation_routing_policies=[{"country": "*"}])
+        for tenant in args.tenants:
+            record(f"tenant-{tenant.tenant}", host(tenant.tenant, args.domain), self.endpoint,
+                   f"{tenant.tenant}-{tenant.failover.lower()}",
+                   failover_routing_policies=[{"type": tenant.failover}])
+        self.register_outputs({"healthCheckId": self.health_check_id, "endpoint": self.endpoint})

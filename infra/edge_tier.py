@@ -1,0 +1,106 @@
+"""The edge of one stack, composed from the primary's edge settings: the hosted zone (the
+primary creates or references it), this region's health check and DNS records, and, on
+the primary, the CDN.
+
+Every stack reads only stacks that deploy before it: the zone id comes from the
+primary's outputs, and every record a stack declares points at its own region.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cdn_distribution import CdnArgs, CdnDistribution
+from components.geo_dns import GeoDns, GeoDnsArgs, TenantRecord
+from infra import cdn_rules, rto, tenant_routes
+from infra.config import EdgeConfig, StackConfig
+from infra.contract import RegionExports
+from infra.naming import APP_LABEL, NEAREST_LABEL, host, prefix
+from infra.providers import RegionalProviders
+from infra.routing_table import RoutingTable
+
+GLOBAL_REGION = "us-east-1"
+"""Where Route53 publishes health-check metrics and CloudFront wants its certificate and WAF."""
+
+
+def tenant_records(edge: EdgeConfig, routing: RoutingTable, stack: str) -> list[TenantRecord]:
+    """The tenant records `stack` declares: PRIMARY where the tenant prefers it, SECONDARY
+    where it is the tenant's fallback (the region nearest the preferred one, inside the
+    tenant's residency zone; none when the zone holds no other region)."""
+    records = []
+    for route in tenant_plan(edge, routing):
+        if route["stack"] == stack:
+            records.append(TenantRecord(route["tenant"], "PRIMARY"))
+        elif route["fallback"] == stack:
+            records.append(TenantRecord(route["tenant"], "SECONDARY"))
+    return records
+
+
+def tenant_plan(edge: EdgeConfig, routing: RoutingTable) -> list[dict]:
+    """Every tenant route with its fallback region (the `tenantRoutes` output)."""
+    plan = []
+    for entry in edge.tenant_routing:
+        route, _ = tenant_routes.parse(entry)
+        assert route is not None, "validated in infra/config.py"
+        plan.append({**route.to_json(), "fallback": routing.fallback(route.stack, route.zone)})
+    return plan
+
+
+def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProviders, routing: RoutingTable,
+                    primary_exports: Optional[RegionExports], engine: str) -> dict[str, Any]:
+    """Declare the edge; return its stack outputs."""
+    name = prefix(cfg.stack)
+    home = pulumi.ResourceOptions(provider=providers.home)
+    if not cfg.is_primary:
+        assert primary_exports is not None, "a secondary reads the primary (infra/peers.py)"
+        zone_id: pulumi.Input[str] = primary_exports.hosted_zone_id
+    elif edge.hosted_zone_id:
+        zone_id = edge.hosted_zone_id
+    else:
+        zone = aws.route53.Zone(f"{name}-zone", name=edge.domain, force_destroy=False,
+                                comment=f"HSE Digital platform ({cfg.environment}): geolocation routing, managed by Pulumi",
+                                # Deleting the zone would take the platform off the internet and
+                                # change its name servers: `pulumi destroy` must not do it by accident.
+                                opts=pulumi.ResourceOptions(provider=providers.home, protect=True))
+        zone_id = zone.zone_id
+
+    dns = GeoDns(f"{name}-dns", GeoDnsArgs(
+        stack=cfg.stack, aws_region=cfg.aws_region, domain=edge.domain, zone_id=zone_id,
+        interval=edge.health_check_interval, failure_threshold=edge.health_check_failure_threshold,
+        ttl=edge.dns_ttl, locations=routing.locations(cfg.stack), owns_default=cfg.is_primary,
+        alarm_provider=providers.aws(GLOBAL_REGION), tenants=tenant_records(edge, routing, cfg.stack),
+    ), home)
+
+    if cfg.is_primary:
+        cdn = CdnDistribution(f"{name}-cdn", CdnArgs(
+            provider=edge.cdn_provider, domain=edge.domain, origin_host=host(APP_LABEL, edge.domain),
+            failover_host=host(NEAREST_LABEL, edge.domain), zone_id=zone_id, static_ttl=edge.static_ttl,
+            dynamic_ttl=edge.dynamic_ttl, price_class=edge.price_class, waf=edge.waf,
+            log_retention_days=edge.log_retention_days, name_prefix=f"{name}-",
+            home=providers.home, global_provider=providers.aws(GLOBAL_REGION),
+            cloudflare_zone_id=edge.cloudflare_zone_id,
+            cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
+            fastly_api_key=pulumi.Config("fastly").get_secret("apiKey"),
+        ), home)
+        cdn_domain: pulumi.Input[str] = cdn.domain
+        cdn_id: pulumi.Input[str] = cdn.distribution_id
+    else:
+        cdn_domain, cdn_id = primary_exports.cdn_domain, primary_exports.cdn_distribution_id
+
+    modeled, fast = rto.for_config(edge, engine)
+    return {
+        "hostedZoneId": zone_id,
+        "domain": edge.domain,
+        "appHost": host(APP_LABEL, edge.domain),
+        "regionalEndpoint": dns.endpoint,
+        "healthCheckId": dns.health_check_id,
+        "cdnProvider": edge.cdn_provider,
+        "cdnDomain": cdn_domain,
+        "cdnDistributionId": cdn_id,
+        "cdnRules": cdn_rules.table(edge.static_ttl, edge.dynamic_ttl),
+        "tenantRoutes": tenant_plan(edge, routing),
+        "modeledRto": modeled.to_json(fast),
+    }
