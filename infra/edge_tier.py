@@ -40,12 +40,14 @@ def tenant_records(edge: EdgeConfig, routing: RoutingTable, stack: str) -> list[
 
 
 def tenant_plan(edge: EdgeConfig, routing: RoutingTable) -> list[dict]:
-    """Every tenant route with its fallback region (the `tenantRoutes` output)."""
+    """Every tenant route with its fallback region (the `tenantRoutes` output; an empty
+    zone: served anywhere; an empty fallback: no region to fail over to)."""
     plan = []
     for entry in edge.tenant_routing:
         route, _ = tenant_routes.parse(entry)
         assert route is not None, "validated in infra/config.py"
-        plan.append({**route.to_json(), "fallback": routing.fallback(route.stack, route.zone)})
+        plan.append({"tenant": route.tenant, "stack": route.stack, "zone": route.zone or "",
+                     "fallback": routing.fallback(route.stack, route.zone) or ""})
     return plan
 
 

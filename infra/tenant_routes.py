@@ -27,9 +27,6 @@ class TenantRoute:
     zone: Optional[str] = None
     """The residency zone (continent code), or None when the tenant may be served anywhere."""
 
-    def to_json(self) -> dict:
-        return {"tenant": self.tenant, "stack": self.stack, "zone": self.zone}
-
 
 def parse(entry: str) -> tuple[Optional[TenantRoute], Optional[str]]:
     """One entry -> (route, None) or (None, what is wrong)."""
