@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.flow_logs import DELIVERY_ACTIONS, LIST_ACTIONS
-from infra.config import StackConfig, validate_stacks
+from infra.config import PRIMARY_ONLY_KEYS, StackConfig, validate_stacks
 from infra.engine import Engine
 from infra.engine.schema import is_taggable
 from infra.stackfiles import Project
@@ -217,8 +217,26 @@ BOUNDS = [
     ("cacheReplicationLagAlarmSeconds", [1, 3600], [0, 3601]),
     ("cacheGlobalDatastore", [False], [True]),  # a secondary joins only when the primary creates one
 ]
+ZONE = "0123456789abcdef0123456789abcdef"
 PRIMARY_BOUNDS = [
     ("dbEngineVersion", ["13.20", "17.2"], ["12.22", "18.1", "16", "16.6.1"]),
+    # The edge (set once, on the primary).
+    ("edgeDomain", ["hse-digital.com", "a.b.example.org"],
+     ["", "HSE.com", "under_score.com", "localhost", "-a.com", "a.com.", "a" * 64 + ".com"]),
+    ("edgeHostedZoneId", ["", "Z0123456789ABCDEFGHIJ", "Z1"], ["z0123", "Z" + "1" * 32, "hostedzone/Z0123", "Z-1"]),
+    ("edgeHealthCheckInterval", [10, 30], [20, 9, 31, 0]),
+    ("edgeHealthCheckFailureThreshold", [1, 6], [0, 11]),  # 7 x 30 s breaks the RTO: see below
+    ("edgeDnsTtl", [5, 60], [4, 61, 0]),
+    ("edgeTenantRouting", [[], ["acme=eu-west@EU", "b=us-east", "c=ap-se@AS"]],
+     [["acme"], ["acme=mars"], ["acme=eu-west@XX"], ["acme=us-east@EU"], ["Acme=eu-west"], ["app=us-east"],
+      ["us-east=us-east"], ["www=eu-west"], ["a=eu-west", "a=ap-se"], ["acme=eu-west@"], ["a=b=c"], ["a =eu-west"]]),
+    ("cdnProvider", ["cloudfront", "fastly", "custom"], ["akamai", "CloudFront", ""]),  # cloudflare without a zone: below
+    ("cdnStaticTtlSeconds", [86400, 31536000], [86399, 31536001]),
+    ("cdnDynamicTtlSeconds", [60, 86400], [59, 86401]),
+    ("cdnPriceClass", ["PriceClass_100", "PriceClass_All"], ["PriceClass_300", "all"]),
+    ("cdnWaf", [True, False], []),
+    ("cdnLogRetentionDays", [1, 3650], [0, 3651]),
+    ("cloudflareZoneId", [""], [ZONE, "xyz"]),  # a zone id with CloudFront would be read by nothing
     ("dbInstanceClass", ["db.r6g.large"], ["db.t4g.medium"]),  # Aurora global databases take no burstable class
 ]
 
@@ -294,6 +312,56 @@ def test_each_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) -> None:
             assert problems == [], f"{key}={value!r} should pass: {problems}"
         else:
             assert mine, f"{key}={value!r} should fail on hse:{key}: {problems}"
+
+
+@pytest.mark.parametrize("key", PRIMARY_ONLY_KEYS)
+def test_edge_and_version_keys_are_set_only_on_the_primary(tmp_path: Path, key) -> None:
+    default = StackConfig.keys()[f"hse:{key}"][2].get_default(call_default_factory=True)
+    problems, mine = _problems_for(tmp_path, "eu-west", key, default)
+    assert [str(p) for p in mine] == [
+        f"Pulumi.eu-west.yaml: hse:{key}: is set once, on the primary (Pulumi.us-east.yaml); a secondary follows "
+        "the primary's value: remove it from this file"], problems
+
+
+EDGE_MESSAGES = [
+    ({"cdnProvider": "akamai"}, "hse:cdnProvider", "Input should be 'cloudfront', 'cloudflare', 'fastly' or 'custom' "
+                                                   "(got 'akamai'); valid: cloudfront, cloudflare, fastly, or custom (no CDN resources; "
+                                                   "the rules are exported)."),
+    ({"edgeHealthCheckInterval": 20}, "hse:edgeHealthCheckInterval",
+     "20 is not an interval Route53 offers; valid: 30 (standard) or 10 (fast)"),
+    ({"edgeTenantRouting": ["acme=mars"]}, "hse:edgeTenantRouting",
+     "'acme=mars': tenant 'acme' prefers 'mars', which has no stack file; valid: ap-se, eu-west, us-east"),
+    ({"edgeTenantRouting": ["acme=us-east@EU"]}, "hse:edgeTenantRouting",
+     "'acme=us-east@EU': residency EU contradicts the preferred region 'us-east' (us-east-1, in NA); valid: a region "
+     "in EU: eu-west"),
+    ({"edgeTenantRouting": ["acme=eu-west@AF"]}, "hse:edgeTenantRouting",
+     "'acme=eu-west@AF': residency AF contradicts the preferred region 'eu-west' (eu-west-1, in EU); valid: a region "
+     "in AF: none is deployed"),
+    ({"cdnStaticTtlSeconds": 31536001}, "hse:cdnStaticTtlSeconds",
+     "31536001 is out of range; expected 86400 (1 day) to 31536000 (1 year)"),
+    ({"cdnProvider": "cloudflare"}, "hse:cloudflareZoneId",
+     "is required with cdnProvider cloudflare; valid: the 32-character id of the Cloudflare zone of edgeDomain"),
+    ({"cdnProvider": "fastly", "cdnWaf": False}, "hse:cdnWaf",
+     "applies to cdnProvider cloudfront only, and this stack uses fastly, so nothing would read it: remove it, or "
+     "set hse:cdnProvider cloudfront"),
+    ({"edgeHealthCheckFailureThreshold": 7}, "hse:edgeHealthCheckInterval",
+     "the modeled RTO is 300 s, not under the spec's 300 s; use the fast profile (10 s) or a lower failure "
+     "threshold or DNS TTL"),
+]
+
+
+@pytest.mark.parametrize("changes,key,message", EDGE_MESSAGES, ids=[m[1] + str(i) for i, m in enumerate(EDGE_MESSAGES)])
+def test_bad_edge_config_is_named_clearly(tmp_path: Path, changes, key, message) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, "us-east", **changes)
+    _, problems = validate_stacks(Project(project), ["us-east"])
+    assert [str(p) for p in problems] == [f"Pulumi.us-east.yaml: {key}: {message}"]
+
+
+def test_the_fast_profile_allows_a_higher_threshold(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, "us-east", edgeHealthCheckFailureThreshold=7, edgeHealthCheckInterval=10)
+    assert validate_stacks(Project(project), ["us-east"])[1] == []
 
 
 def test_a_secondary_on_another_engine_than_the_primary_is_named(tmp_path: Path) -> None:
