@@ -1,6 +1,7 @@
 """Routing quality: the share of ISO 3166 countries routed to a region within 1.25x the
 great-circle distance of their nearest deployed region, for the spec's continent rules
-alone and for the routing table (with its computed country overrides). Prints figures.
+alone and for the routing table (with its computed country overrides), and the same
+measure for the DNS answers when any one region is down. Prints figures.
 
     .venv/bin/python benchmarks/bench_routing.py
 """
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.config import deploy_order, load_stack  # noqa: E402
-from infra.routing_table import DeployedRegion, build, quality  # noqa: E402
+from infra.routing_table import DeployedRegion, build, failover_quality, quality  # noqa: E402
 from infra.stackfiles import Project  # noqa: E402
 
 
@@ -37,8 +38,10 @@ def report(case: str, deployed: list[DeployedRegion]) -> None:
     elapsed = time.perf_counter() - start
     rules, measured = quality(table, with_overrides=False)
     routed, _ = quality(table)
+    failover, outages = failover_quality(table)
     print(f"{case:<32} regions {len(deployed)}  continent rules {rules / measured:6.1%}  "
-          f"table {routed / measured:6.1%}  overrides {len(table.overrides):3}  "
+          f"table {routed / measured:6.1%}  one region down {failover / outages:6.1%}  "
+          f"overrides {len(table.overrides):3}  "
           f"({measured} countries measured, built in {elapsed * 1000:.0f} ms, version {table.version})")
 
 

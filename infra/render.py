@@ -142,6 +142,12 @@ class Renderer:
         self.console.print(f"{c['total']} resources: {c['cloud']} cloud resources, {c['components']} components, "
                            f"{c['providers']} providers, {c['reads']} stack reads")
         self.console.print("by region: " + ", ".join(f"{region} {n}" for region, n in regions(plan).items()))
+        rto = plan.outputs.get("modeledRto")
+        if isinstance(rto, dict) and "totalSeconds" in rto:
+            self.console.print(f"modeled RTO: {rto['totalSeconds']} s (fast profile: {rto['fastProfileTotalSeconds']} s; "
+                               f"spec: under {rto['specSeconds']} s) = detection {rto['detectionSeconds']} s + "
+                               f"max(DNS TTL {rto['dnsTtlSeconds']} s, promotion {rto['promotionSeconds']} s) + "
+                               f"reconnect {rto['reconnectSeconds']} s")
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
         table.add_column("type", no_wrap=True)
         table.add_column("count", justify="right")

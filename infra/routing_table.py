@@ -191,6 +191,39 @@ def quality(table: RoutingTable, with_overrides: bool = True, threshold: float =
     return good, measured
 
 
+def dns_answer(table: RoutingTable, country: str, healthy: set[str]) -> str:
+    """The region Route53 answers a country with when only `healthy` regions pass their checks.
+
+    Route53 tries the most specific geolocation record whose health check passes: the
+    country override, then the continent rule, then the default, which is the
+    latency-routed set of every healthy region (latency approximated here by distance).
+    """
+    override = table.overrides.get(country)
+    if override in healthy:
+        return override
+    by_continent = table.continents.get(table.country_continents.get(country, ""))
+    if by_continent in healthy:
+        return by_continent
+    return next(s for s in table.nearest[country] if s in healthy)
+
+
+def failover_quality(table: RoutingTable, threshold: float = THRESHOLD) -> tuple[int, int]:
+    """Over every single-region outage and every country: (answers within `threshold` × the
+    nearest healthy region's distance, answers measured)."""
+    good = measured = 0
+    for down in table.regions:
+        healthy = set(table.regions) - {down}
+        for country in countries():
+            if country.position is None:
+                continue
+            measured += 1
+            at = {s: great_circle_km(country.position, (topology.region(table.regions[s]).latitude,
+                                                        topology.region(table.regions[s]).longitude))
+                  for s in healthy}
+            good += at[dns_answer(table, country.code, healthy)] <= threshold * min(at.values())
+    return good, measured
+
+
 def to_markdown(table: RoutingTable) -> str:
     """The table as the routing document (docs/routing.md is generated from this)."""
     names = {c.code: c.name for c in countries()}

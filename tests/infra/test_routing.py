@@ -147,3 +147,17 @@ def test_docs_routing_md_is_the_table_of_the_stack_files(table, tmp_path) -> Non
     assert (PROJECT_DIR / "docs" / "routing.md").read_text() == written.read_text(), \
         "docs/routing.md is out of date: run python -m infra.cli routing --markdown docs/routing.md"
     assert "| TR Turkey | AS | `ap-se` | `eu-west` |" in written.read_text()
+
+
+def test_dns_failover_reaches_the_nearest_healthy_region(table) -> None:
+    from infra.routing_table import dns_answer, failover_quality
+
+    everyone = set(table.regions)
+    assert dns_answer(table, "DE", everyone) == "eu-west"
+    # Europe's continent record fails its check: the default, then the nearest healthy region.
+    assert dns_answer(table, "DE", everyone - {"eu-west"}) == "us-east"
+    assert dns_answer(table, "BR", everyone - {"us-east"}) == "eu-west"
+    # An override's region down: Route53 falls back to the country's continent record.
+    assert table.overrides["IL"] == "eu-west" and dns_answer(table, "IL", everyone - {"eu-west"}) == "ap-se"
+    good, measured = failover_quality(table)
+    assert (good, measured) == (3 * 243, 3 * 243)
