@@ -57,6 +57,8 @@ class CdnArgs:
     """The primary region's provider (buckets)."""
     global_provider: aws.Provider
     """us-east-1: CloudFront's certificate, WAF and metrics live there."""
+    archive_days: int = 90
+    """Days after which uploads (and logs kept longer than that) move to an archive class."""
     cloudflare_zone_id: str = ""
     cloudflare_api_token: Optional[pulumi.Input[str]] = None
     fastly_api_key: Optional[pulumi.Input[str]] = None

@@ -55,6 +55,9 @@ class GeoDnsArgs:
     """us-east-1: Route53 publishes health-check metrics there only."""
     tenants: Sequence[TenantRecord] = field(default_factory=tuple)
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    """Topics in us-east-1 (alarms notify topics of their own region only)."""
+    latency_alarm_ms: int = 1000
+    """Time to first byte of the health check that raises the latency alarm."""
 
 
 class GeoDns(pulumi.ComponentResource):
@@ -102,6 +105,25 @@ class GeoDns(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
         )
 
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-latency-alarm",
+            alarm_description=f"{args.stack} ({args.aws_region}) answers {HEALTH_PATH} slower than "
+                              f"{args.latency_alarm_ms} ms for 3 minutes",
+            namespace="AWS/Route53",
+            metric_name="TimeToFirstByte",
+            dimensions={"HealthCheckId": check.id},
+            statistic="Average",
+            period=60,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            comparison_operator="GreaterThanThreshold",
+            threshold=args.latency_alarm_ms,
+            treat_missing_data="missing",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
+        )
+
         self.records = {}
 
         def record(suffix: str, record_name: str, target: str, set_identifier: Optional[str],
@@ -134,6 +156,6 @@ class GeoDns(pulumi.ComponentResource):
                    geolocation_routing_policies=[{"country": "*"}])
         for tenant in args.tenants:
             record(f"tenant-{tenant.tenant}", host(tenant.tenant, args.domain), self.endpoint,
-                   f"{tenant.tenant}-{tenant.failover.lower()}",
+                   f"{args.stack}-{tenant.tenant}-{tenant.failover.lower()}",
                    failover_routing_policies=[{"type": tenant.failover}])
         self.register_outputs({"healthCheckId": self.health_check_id, "endpoint": self.endpoint})

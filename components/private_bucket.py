@@ -51,7 +51,7 @@ class PrivateBucket(pulumi.ComponentResource):
         # through Origin Access Control need no key policy for it.
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption", bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child)
         aws.s3.BucketVersioning(f"{name}-versioning", bucket=self.bucket.id,
                                 versioning_configuration={"status": "Enabled"}, opts=child)

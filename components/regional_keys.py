@@ -11,9 +11,10 @@ encrypted in one region can be decrypted in another after a failover), but its o
 policy and alias. Rotation is set on the primary key and shared by its replicas.
 
 Each key policy lets the account root administer the key and nothing else do so; the
-services that encrypt with it (RDS, ElastiCache, Secrets Manager, AWS Backup) may use it
-only through that service in that region, and CloudWatch Logs only for log groups of
-this account in that region.
+services that encrypt with it (RDS, ElastiCache, Secrets Manager, AWS Backup, EKS, SNS,
+SQS, DynamoDB, Lambda) may use it only through that service in that region, CloudWatch
+Logs only for log groups of this account in that region, CloudWatch alarms to publish to
+the encrypted alarm topic, and CloudTrail only for this account's trails.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 # Services that encrypt with the key on the account's behalf, through kms:ViaService.
-VIA_SERVICES = ("rds", "elasticache", "secretsmanager", "backup")
+VIA_SERVICES = ("rds", "elasticache", "secretsmanager", "backup", "eks", "sns", "sqs", "dynamodb", "lambda")
 USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 LOGS_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
@@ -53,6 +54,18 @@ def key_policy(account_id: str, region: str) -> str:
              "Action": list(LOGS_ACTIONS), "Resource": "*",
              "Condition": {"ArnLike": {
                  "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}}},
+            # CloudWatch alarms publish to the region's encrypted alarm topic.
+            {"Sid": "CloudWatchAlarmsPublishToEncryptedTopics", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
+            # CloudTrail encrypts the account's trail logs (the trail lives in the primary's region).
+            {"Sid": "CloudTrailEncryptsTheTrail", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+             "Condition": {"StringLike": {
+                 "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account_id}:trail/*"},
+                 "StringEquals": {"aws:SourceAccount": account_id}}},
         ],
     })
 

@@ -7,7 +7,7 @@ outputs; it deploys a stand-alone cluster when it does not join.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pulumi
 
@@ -27,8 +27,8 @@ def _role(cfg: StackConfig) -> str:
 
 
 def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: RegionStack, key_arn: Any,
-                     primary_exports: Optional[RegionExports]) -> dict[str, Any]:
-    """Declare the cache tier; return its stack outputs."""
+                     primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = ()) -> dict[str, Any]:
+    """Declare the cache tier; return its stack outputs. Its alarms notify `alarm_actions`."""
     c = cfg.cache
     role = _role(cfg)
     cluster = RedisCluster(f"{prefix(cfg.stack)}-cache", RedisClusterArgs(
@@ -44,6 +44,7 @@ def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: Reg
         subnet_ids=region.subnet_ids["data"], security_group_id=region.security_groups.redis_group_id,
         key_arn=key_arn, rnd_provider=providers.random, global_datastore=role,
         global_datastore_id=primary_exports.cache_global_datastore_id if role == "secondary" else None,
+        alarm_actions=tuple(alarm_actions),
     ), pulumi.ResourceOptions(providers=[providers.home]))
     return {
         "cacheConfigurationEndpoint": cluster.configuration_endpoint,

@@ -92,6 +92,18 @@ class RegionExports(BaseModel):
     modeled_rto: dict = Field(alias="modeledRto")
     """The modeled recovery time of a region failure and its parts, in seconds."""
 
+    # Workloads and observability.
+    eks_cluster_name: str = Field(alias="eksClusterName")
+    eks_node_group_name: str = Field(alias="eksNodeGroupName")
+    app_instance_count: int = Field(alias="appInstanceCount", ge=1)
+    app_max_instance_count: int = Field(alias="appMaxInstanceCount", ge=1)
+    app_active_colour: str = Field(alias="appActiveColour")
+    load_balancer_hostname: str = Field(alias="loadBalancerHostname")
+    alarm_topic_arn: str = Field(alias="alarmTopicArn", pattern=r"^arn:aws:sns:")
+    edge_alarm_topic_arn: str = Field(alias="edgeAlarmTopicArn", pattern=r"^arn:aws:sns:us-east-1:")
+    """The topic in us-east-1 that the Route53 health-check alarms notify (the primary's)."""
+    dashboard_name: str = Field(alias="dashboardName")
+
     @field_validator("vpc_cidr")
     @classmethod
     def _network(cls, value: str) -> str:

@@ -8,7 +8,7 @@ of the credentials. Nothing here branches on a stack's name; the role decides.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pulumi
 
@@ -22,7 +22,7 @@ from components.replica_database import DatabaseSettings, ReplicaDatabase, Repli
 from infra import db_sizing
 from infra.config import StackConfig
 from infra.contract import RegionExports
-from infra.naming import physical_prefix, prefix
+from infra.naming import GLOBAL_REGION, physical_prefix, prefix
 from infra.providers import RegionalProviders
 
 
@@ -36,6 +36,8 @@ def regional_keys(cfg: StackConfig, others: dict[str, StackConfig], providers: R
     """The key of every region: created by the primary, read from it by a secondary."""
     if cfg.is_primary:
         stacks = regions_of(cfg, others)
+        # us-east-1 too: the edge's alarms and their encrypted topic live there.
+        stacks.setdefault(GLOBAL_REGION, "global")
         keys = RegionalKeys(f"{prefix(cfg.stack)}-keys", RegionalKeysArgs(
             account_id=account_id, home_region=cfg.aws_region,
             providers={region: providers.aws(region) for region in stacks},
@@ -59,8 +61,8 @@ def settings_of(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> D
 
 def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers: RegionalProviders,
                     account_id: str, region: RegionStack, key_arns: dict[str, Any],
-                    primary_exports: Optional[RegionExports]) -> dict[str, Any]:
-    """Declare the data tier; return its stack outputs."""
+                    primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = ()) -> dict[str, Any]:
+    """Declare the data tier; return its stack outputs. Its alarms notify `alarm_actions`."""
     db = cfg.database
     name = prefix(cfg.stack)
     physical = physical_prefix(cfg.environment, cfg.stack)
@@ -123,7 +125,7 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
     DatabaseAlarms(f"{name}-db-alarms", DatabaseAlarmsArgs(
         engine=db.engine, replica=not cfg.is_primary, cluster_id=database.cluster_id,
         lag_threshold_seconds=db.replication_lag_alarm_seconds, max_connections=klass.max_connections,
-        memory_gib=klass.memory_gib), home)
+        memory_gib=klass.memory_gib, alarm_actions=tuple(alarm_actions)), home)
 
     # Apps on a secondary read through the read-only endpoint; its read/write one works after promotion.
     app_endpoint = (proxy.endpoint if cfg.is_primary else proxy.read_only_endpoint) if proxy \

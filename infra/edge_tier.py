@@ -18,12 +18,10 @@ from components.geo_dns import GeoDns, GeoDnsArgs, TenantRecord
 from infra import cdn_rules, rto, tenant_routes
 from infra.config import EdgeConfig, StackConfig
 from infra.contract import RegionExports
-from infra.naming import APP_LABEL, NEAREST_LABEL, host, prefix
+from infra.naming import APP_LABEL, GLOBAL_REGION, NEAREST_LABEL, host, prefix
 from infra.providers import RegionalProviders
 from infra.routing_table import RoutingTable
 
-GLOBAL_REGION = "us-east-1"
-"""Where Route53 publishes health-check metrics and CloudFront wants its certificate and WAF."""
 
 
 def tenant_records(edge: EdgeConfig, routing: RoutingTable, stack: str) -> list[TenantRecord]:
@@ -52,8 +50,10 @@ def tenant_plan(edge: EdgeConfig, routing: RoutingTable) -> list[dict]:
 
 
 def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProviders, routing: RoutingTable,
-                    primary_exports: Optional[RegionExports], engine: str) -> dict[str, Any]:
-    """Declare the edge; return its stack outputs."""
+                    primary_exports: Optional[RegionExports], engine: str, alarm_topic_arn: Any,
+                    latency_alarm_ms: int, archive_days: int) -> dict[str, Any]:
+    """Declare the edge; return its stack outputs. Its alarms (in us-east-1) notify
+    `alarm_topic_arn`, a topic in us-east-1."""
     name = prefix(cfg.stack)
     home = pulumi.ResourceOptions(provider=providers.home)
     if not cfg.is_primary:
@@ -74,6 +74,7 @@ def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProvi
         interval=edge.health_check_interval, failure_threshold=edge.health_check_failure_threshold,
         ttl=edge.dns_ttl, locations=routing.locations(cfg.stack), owns_default=cfg.is_primary,
         alarm_provider=providers.aws(GLOBAL_REGION), tenants=tenant_records(edge, routing, cfg.stack),
+        alarm_actions=(alarm_topic_arn,), latency_alarm_ms=latency_alarm_ms,
     ), home)
 
     if cfg.is_primary:
@@ -83,7 +84,7 @@ def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProvi
             dynamic_ttl=edge.dynamic_ttl, price_class=edge.price_class, waf=edge.waf,
             log_retention_days=edge.log_retention_days, name_prefix=f"{name}-",
             home=providers.home, global_provider=providers.aws(GLOBAL_REGION),
-            cloudflare_zone_id=edge.cloudflare_zone_id,
+            cloudflare_zone_id=edge.cloudflare_zone_id, archive_days=archive_days,
             cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
             fastly_api_key=pulumi.Config("fastly").get_secret("apiKey"),
         ), home)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 PROJECT_TAG = "hse-digital"
+GLOBAL_REGION = "us-east-1"
+"""Where global services keep their regional parts: Route53 health-check metrics,
+CloudFront's certificate, WAF and metrics."""
 DEFAULT_TAG_KEYS = ("project", "stack", "region", "role", "environment", "managed-by", "cost-center")
 
 

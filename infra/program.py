@@ -20,6 +20,8 @@ from infra.config import NAMESPACE, StackConfig, edge_settings, load_topology
 from infra.contract import RegionExports
 from infra.data_tier import build_data_tier, regional_keys
 from infra.edge_tier import build_edge_tier
+from infra.observability_tier import alarm_topics, build_observability_tier
+from infra.workloads_tier import build_workloads_tier
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
 from infra.problems import ConfigError, Problem
@@ -110,9 +112,16 @@ def main(project_dir: Path) -> None:
     # applications' resolver read it from here).
     routing = build_routing_table([DeployedRegion(c.stack, c.aws_region, c.is_primary, c.deploy_order)
                                    for c in (cfg, *others.values())])
-    data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary)
-    cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary)
-    edge = build_edge_tier(cfg, edge_settings(cfg, others), providers, routing, primary, cfg.database.engine)
+    topic_arn, edge_topic_arn = alarm_topics(cfg, providers, key_arns, primary)
+    data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary, alarm_actions=(topic_arn,))
+    cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary, alarm_actions=(topic_arn,))
+    edge_cfg = edge_settings(cfg, others)
+    edge = build_edge_tier(cfg, edge_cfg, providers, routing, primary, cfg.database.engine, edge_topic_arn,
+                           cfg.observability.latency_alarm_ms, cfg.observability.archive_days)
+    workloads = build_workloads_tier(cfg, others, edge_cfg, providers, region, key_arns[cfg.aws_region],
+                                     edge["hostedZoneId"], data, cache, routing.version)
+    observability = build_observability_tier(cfg, others, providers, region, account_id, key_arns[cfg.aws_region],
+                                             topic_arn, {**data, **cache, **edge})
 
     outputs: dict[str, Any] = {
         "stack": cfg.stack,
@@ -134,6 +143,10 @@ def main(project_dir: Path) -> None:
         **data,
         **cache,
         **edge,
+        **workloads,
+        **observability,
+        "alarmTopicArn": topic_arn,
+        "edgeAlarmTopicArn": edge_topic_arn,
         "routingTable": routing.to_json(),
         "routingTableVersion": routing.version,
     }

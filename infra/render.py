@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from infra.cost import estimate, prices
 from infra.engine.diff import ABSENT, Change, StackDiff, show
 from infra.engine.plan import STACK_TYPE, StackPlan, redact
 
@@ -60,16 +61,22 @@ def regions(plan: StackPlan) -> dict[str, int]:
     return dict(sorted(found.items()))
 
 
+def money(usd: float) -> str:
+    return f"${usd:,.0f}"
+
+
 def computed_values(plan: StackPlan) -> set[str]:
     """Strings the offline cloud made up: resource ids and outputs that were not inputs."""
     values: set[str] = set()
     for r in plan.resources:
         if not r.custom or r.external or r.type.startswith("pulumi:"):
             continue
-        if r.id and r.id not in {v for v in r.inputs.values() if isinstance(v, str)}:
+        given = {v for v in r.inputs.values() if isinstance(v, str)}
+        if r.id and r.id not in given:
             values.add(r.id)  # an id the program chose itself (a user group's) is known before deploy
         for key, value in r.outputs.items():
-            if isinstance(value, str) and key not in _KNOWN_ECHOES and r.inputs.get(key) != value:
+            # An output that repeats an input (a record's fqdn is its name) is known before deploy.
+            if isinstance(value, str) and key not in _KNOWN_ECHOES and value not in given:
                 values.add(value)
     return values
 
@@ -148,6 +155,10 @@ class Renderer:
                                f"spec: under {rto['specSeconds']} s) = detection {rto['detectionSeconds']} s + "
                                f"max(DNS TTL {rto['dnsTtlSeconds']} s, promotion {rto['promotionSeconds']} s) + "
                                f"reconnect {rto['reconnectSeconds']} s")
+        cost = estimate(plan)
+        self.console.print(f"estimated monthly cost: {money(cost.total)} ("
+                           + ", ".join(f"{region} {money(usd)}" for region, usd in sorted(cost.by_region.items()))
+                           + f"; list prices of {prices()['date']}, usage not included)")
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
         table.add_column("type", no_wrap=True)
         table.add_column("count", justify="right")
@@ -197,6 +208,9 @@ class Renderer:
         line = (f"total: {len(plans)} stack(s), {totals['total']} resources ({totals['cloud']} cloud resources, "
                 f"{totals['components']} components, {totals['providers']} providers, {totals['reads']} stack reads)")
         self.console.print(Text(line, style="bold"))
+        cost = sum(estimate(plan).total for plan in plans)
+        self.console.print(Text(f"estimated monthly cost of all stacks: {money(cost)} (an estimate: list prices "
+                                f"of {prices()['date']}, usage not included)", style="bold"))
         if diffs:
             self.console.print(Text(
                 f"changes: +{sum(len(d.creates) for d in diffs)} to create, ~{sum(len(d.updates) for d in diffs)} "

@@ -18,10 +18,11 @@ from infra.cdn_rules import API, MIN_TLS, Syntax, exclusive
 SYNTAX = Syntax(prefix='starts_with(http.request.uri.path, "{value}")',
                 suffix='http.request.uri.path.extension eq "{value}"',
                 any_of=" or ", and_not="({own}) and not ({other})", always="true")
-# setting id -> value: Brotli, HTTP/3, TLS 1.2+, HTTPS only, validated TLS to the origin,
-# and the viewer's country in cf-ipcountry.
-ZONE_SETTINGS = {"brotli": "on", "http3": "on", "min_tls_version": MIN_TLS, "always_use_https": "on",
-                 "ssl": "strict", "ip_geolocation": "on"}
+# setting id -> value: HTTP/3, TLS 1.2+, HTTPS only, validated TLS to the origin, and the
+# viewer's country in cf-ipcountry. Brotli and gzip to viewers are always on at Cloudflare
+# (the `brotli` setting was retired in 2024).
+ZONE_SETTINGS = {"http3": "on", "min_tls_version": MIN_TLS, "always_use_https": "on", "ssl": "strict",
+                 "ip_geolocation": "on"}
 
 
 def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulumi.Output]:

@@ -67,10 +67,12 @@ def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulu
     validated = aws.acm.CertificateValidation(f"{name}-cert-validated", certificate_arn=cert.arn,
                                               validation_record_fqdns=[validation_record.fqdn], opts=us)
 
-    uploads = PrivateBucket(f"{name}-uploads", PrivateBucketArgs(name_prefix=f"{args.name_prefix}uploads-"), home)
-    logs = PrivateBucket(f"{name}-logs", PrivateBucketArgs(name_prefix=f"{args.name_prefix}cdn-logs-",
-                                                           expire_days=args.log_retention_days,
-                                                           acl_log_delivery=True), home)
+    uploads = PrivateBucket(f"{name}-uploads", PrivateBucketArgs(name_prefix=f"{args.name_prefix}uploads-",
+                                                                 archive_days=args.archive_days), home)
+    logs = PrivateBucket(f"{name}-logs", PrivateBucketArgs(
+        name_prefix=f"{args.name_prefix}cdn-logs-", expire_days=args.log_retention_days,
+        archive_days=args.archive_days if args.archive_days < args.log_retention_days else None,
+        acl_log_delivery=True), home)
     oac = aws.cloudfront.OriginAccessControl(
         f"{name}-uploads-oac", description="CloudFront reads the uploads bucket, signed (SigV4)",
         origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4",
@@ -176,8 +178,13 @@ def _web_acl(name: str, opts: pulumi.ResourceOptions) -> aws.wafv2.WebAcl:
     def visibility(metric: str) -> dict:
         return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
+    # The common rule set blocks request bodies over 8 KB (SizeRestrictions_BODY); the API
+    # takes larger JSON and uploads, so that one rule only counts.
+    overrides = {"AWSManagedRulesCommonRuleSet": [{"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}]}
     managed = [{"name": group, "priority": priority, "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+                "statement": {"managed_rule_group_statement": {
+                    "vendor_name": "AWS", "name": group,
+                    **({"rule_action_overrides": overrides[group]} if group in overrides else {})}},
                 "visibility_config": visibility(group)}
                for priority, group in enumerate(("AWSManagedRulesCommonRuleSet",
                                                  "AWSManagedRulesKnownBadInputsRuleSet"), start=1)]

@@ -18,9 +18,15 @@ SYNTAX = Syntax(prefix='req.url.path ~ "^{value}"', suffix='req.url.ext == "{val
                 any_of=" || ", and_not="({own}) && !({other})", always="true")
 COMPRESSIBLE = ["text/html", "text/css", "application/javascript", "text/javascript", "application/json",
                 "image/svg+xml", "font/ttf", "font/otf"]
-# Brotli where the client accepts it, gzip otherwise (Fastly's dynamic compression).
-BROTLI = """if (beresp.http.Content-Type ~ "^(text/|application/(javascript|json)|image/svg)") {
-  if (req.http.Accept-Encoding ~ "br") {
+# Fastly normalises Accept-Encoding to gzip before VCL runs; the client's original header
+# tells whether it takes Brotli.
+ACCEPT_BROTLI = """if (req.http.Fastly-Orig-Accept-Encoding ~ "br") {
+  set req.http.Accept-Encoding = "br";
+}
+"""
+# Brotli where the client accepts it, gzip otherwise, for what the origin sent uncompressed.
+BROTLI = """if (!beresp.http.Content-Encoding && beresp.http.Content-Type ~ "^(text/|application/(javascript|json)|image/svg)") {
+  if (req.http.Accept-Encoding == "br") {
     set beresp.brotli = true;
   } else {
     set beresp.gzip = true;
@@ -33,12 +39,17 @@ def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulu
     provider = fastly.Provider(f"{name}-fastly", api_key=args.fastly_api_key,
                                opts=pulumi.ResourceOptions(parent=parent))
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
-    conditions, cache_settings = [], []
+    conditions, cache_settings, request_settings = [], [], [{"name": "https-only", "force_ssl": True}]
     for rule, earlier in exclusive(args.rules):
         if "*" in rule.paths:
             continue  # the default: the service's default_ttl
         condition = f"hse-{rule.name}"
         conditions.append({"name": condition, "type": "CACHE", "statement": SYNTAX.expression(rule, earlier)})
+        if rule.kind == API:
+            # Pass in vcl_recv too: API requests never wait on a cache lookup.
+            conditions.append({"name": f"{condition}-request", "type": "REQUEST",
+                               "statement": SYNTAX.expression(rule, earlier)})
+            request_settings.append({"name": "api-pass", "action": "pass", "request_condition": f"{condition}-request"})
         cache_settings.append({"name": f"hse-{rule.name}", "cache_condition": condition,
                                **({"action": "pass"} if rule.kind == API else {"action": "cache", "ttl": rule.ttl})})
     dynamic = args.rules[-1]
@@ -56,14 +67,15 @@ def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulu
         cache_settings=cache_settings,
         gzips=[{"name": "compress", "content_types": COMPRESSIBLE,
                 "extensions": ["js", "css", "html", "json", "svg"]}],
-        snippets=[{"name": "brotli", "type": "fetch", "content": BROTLI, "priority": 100}],
+        snippets=[{"name": "accept-brotli", "type": "recv", "content": ACCEPT_BROTLI, "priority": 100},
+                  {"name": "brotli", "type": "fetch", "content": BROTLI, "priority": 100}],
         headers=[
             {"name": "hsts", "action": "set", "type": "response", "destination": "http.Strict-Transport-Security",
              "source": '"max-age=31536000; includeSubDomains"'},
             {"name": "geo-country", "action": "set", "type": "request",
              "destination": f"http.{VIEWER_COUNTRY_HEADER}", "source": "client.geo.country_code"},
         ],
-        request_settings=[{"name": "https-only", "force_ssl": True}],
+        request_settings=request_settings,
         http3=True,
         force_destroy=False,
         opts=opts,

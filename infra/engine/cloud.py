@@ -18,10 +18,11 @@ from typing import Any, Callable, Optional
 from pulumi.runtime import rpc
 
 from infra import topology
-from infra.engine import aws_data, edge_data
+from infra.engine import aws_data, edge_data, workloads_data
 from infra.engine.schema import autoname_property, is_taggable
 
-_ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS}
+_ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS, **workloads_data.ANSWERS}
+_OTHER_ANSWERS = {**edge_data.OTHER_ANSWERS, **workloads_data.OTHER_ANSWERS}
 
 # The documentation account AWS uses in its examples.
 OFFLINE_ACCOUNT_ID = "111122223333"
@@ -173,10 +174,10 @@ class OfflineCloud:
             # Other providers (kubernetes, cloudflare, fastly): echo the inputs under a
             # stable id, plus what the provider computes where the program reads it.
             outputs = dict(inputs)
-            if type_ in edge_data.OTHER_ANSWERS:
+            if type_ in _OTHER_ANSWERS:
                 context = aws_data.Context(name=name, inputs=_plain_tree(inputs), outputs=outputs,
                                            digest=_digest(urn), region="", account=self.account_id)
-                return edge_data.OTHER_ANSWERS[type_](context), outputs
+                return _OTHER_ANSWERS[type_](context), outputs
             return f"{name}-{_digest(urn)[:8]}", outputs
         region = self.region_of(provider_ref, inputs)
         resource_id, outputs = self._aws_like(type_, name, urn, inputs, region)
@@ -222,7 +223,7 @@ class OfflineCloud:
             rid = _ANSWERS[type_](context)
         else:
             raise NotImplementedError(f"the offline engine has no answer for resource type {type_}; "
-                                      "add one to infra/engine/aws_data.py or edge_data.py")
+                                      "add one to infra/engine/aws_data.py, edge_data.py or workloads_data.py")
         self._computed(type_, outputs, digest, region, rid)
         return rid, outputs
 

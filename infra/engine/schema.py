@@ -51,7 +51,8 @@ def is_taggable(type_token: str) -> bool:
 
 # Properties the AWS provider fills in with a generated name, and their prefix argument.
 _AUTONAMED = (("name", "name_prefix"), ("cluster_identifier", "cluster_identifier_prefix"),
-              ("identifier", "identifier_prefix"), ("replication_group_id", None), ("bucket", "bucket_prefix"))
+              ("identifier", "identifier_prefix"), ("replication_group_id", None), ("bucket", "bucket_prefix"),
+              ("node_group_name", "node_group_name_prefix"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -150,8 +150,12 @@ def test_cloudfront_global_pieces_live_in_us_east_1_with_the_waf(plans) -> None:
     dist = plan.single(DISTRIBUTION)
     waf = plan.single("aws:wafv2/webAcl:WebAcl")
     assert waf.input("scope") == "CLOUDFRONT" and dist.input("webAclId") == waf.output("arn")
-    assert {r["name"] for r in waf.input("rules")} == {"AWSManagedRulesCommonRuleSet",
-                                                       "AWSManagedRulesKnownBadInputsRuleSet", "rate-limit-per-ip"}
+    rules = {r["name"]: r for r in waf.input("rules")}
+    assert set(rules) == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "rate-limit-per-ip"}
+    # Large API bodies are counted, not blocked.
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+    assert common["ruleActionOverrides"] == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
+    assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["limit"] == 2000
     for resource in (waf, plan.single("aws:acm/certificate:Certificate"), dist):
         assert plan.get(resource.provider_urn).input("region") == "us-east-1"
 
@@ -214,8 +218,8 @@ def test_cloudflare_zone_settings_rules_and_record(cloudflare) -> None:
     plan = cloudflare
     _no_cloudfront(plan)
     settings = {s.input("settingId"): s.input("value") for s in plan.find("cloudflare:index/zoneSetting:ZoneSetting")}
-    assert settings == {"brotli": "on", "http3": "on", "min_tls_version": "1.2", "always_use_https": "on",
-                        "ssl": "strict", "ip_geolocation": "on"}
+    assert settings == {"http3": "on", "min_tls_version": "1.2", "always_use_https": "on", "ssl": "strict",
+                        "ip_geolocation": "on"}
     ruleset = plan.single("cloudflare:index/ruleset:Ruleset")
     assert (ruleset.input("phase"), ruleset.input("kind"), ruleset.input("zoneId")) == \
            ("http_request_cache_settings", "zone", ZONE_ID)
@@ -250,8 +254,13 @@ def test_fastly_service_carries_the_same_rules(fastly) -> None:
     settings = {s["name"]: s for s in service.input("cacheSettings")}
     assert settings["hse-api"]["action"] == "pass"
     assert (settings["hse-static"]["ttl"], settings["hse-uploads"]["ttl"]) == (YEAR, YEAR)
-    assert service.input("requestSettings") == [{"name": "https-only", "forceSsl": True}]
-    assert "set beresp.brotli = true;" in service.input("snippets")[0]["content"]
+    assert service.input("requestSettings") == [{"name": "https-only", "forceSsl": True},
+                                                {"name": "api-pass", "action": "pass",
+                                                 "requestCondition": "hse-api-request"}]
+    assert conditions["hse-api-request"] == 'req.url.path ~ "^/api/"'
+    recv, fetch = service.input("snippets")
+    assert recv["type"] == "recv" and "Fastly-Orig-Accept-Encoding" in recv["content"]
+    assert fetch["type"] == "fetch" and "set beresp.brotli = true;" in fetch["content"]
     assert service.input("gzips")[0]["extensions"] == ["js", "css", "html", "json", "svg"]
     headers = {h["name"]: h for h in service.input("headers")}
     assert headers["hsts"]["source"] == '"max-age=31536000; includeSubDomains"'

@@ -49,13 +49,21 @@ def test_the_key_policy_lets_root_administer_and_the_services_use() -> None:
     assert use["Condition"]["StringEquals"] == {
         "kms:CallerAccount": "111122223333",
         "kms:ViaService": ["rds.eu-west-1.amazonaws.com", "elasticache.eu-west-1.amazonaws.com",
-                           "secretsmanager.eu-west-1.amazonaws.com", "backup.eu-west-1.amazonaws.com"]}
+                           "secretsmanager.eu-west-1.amazonaws.com", "backup.eu-west-1.amazonaws.com",
+                           "eks.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com",
+                           "dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com"]}
     grants = statements["PlatformServicesGrantForTheirResources"]
     assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     logs = statements["CloudWatchLogsOfThisRegion"]
     assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert logs["Condition"] == {"ArnLike": {
         "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:*"}}
+    alarms = statements["CloudWatchAlarmsPublishToEncryptedTopics"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    trail = statements["CloudTrailEncryptsTheTrail"]
+    assert trail["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111122223333:trail/*"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
