@@ -44,8 +44,9 @@ class AdminVpn(pulumi.ComponentResource):
         logs = aws.cloudwatch.LogGroup(f"{name}-connections", name_prefix=f"{args.log_group_prefix}admin-vpn-",
                                        retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,
                                        opts=child)
-        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
-                                      description="Admin VPN clients: out to the platform's networks only", opts=child)
+        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id, revoke_rules_on_delete=True,
+                                      description="Admin VPN clients: out to the platform's networks only",
+                                      tags={"tier": "admin-vpn"}, opts=child)
         for cidr in args.region_cidrs:
             aws.vpc.SecurityGroupEgressRule(f"{name}-out-{cidr.replace('.', '-').replace('/', '-')}",
                                             security_group_id=group.id, ip_protocol="-1", cidr_ipv4=cidr,

@@ -29,6 +29,11 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2
 GRAVITON_FAMILIES = ("a1", "c6g", "c7g", "c8g", "m6g", "m7g", "m8g", "r6g", "r7g", "r8g", "t4g")
 
 
+def _slug(policy: str) -> str:
+    """`AmazonEKS_CNI_Policy` -> `amazoneks-cni-policy`: resource names stay lowercase slugs."""
+    return policy.lower().replace("_", "-")
+
+
 def node_counts(instances: int, max_instances: int, pods_per_node: int, zones: int = 3) -> tuple[int, int, int]:
     """(minimum, desired, maximum) nodes: one node per AZ at least, room for the autoscaler's
     maximum, plus one node of headroom for rolling updates."""
@@ -75,11 +80,12 @@ class EksCluster(pulumi.ComponentResource):
 
         cluster_role = aws.iam.Role(f"{name}-cluster-role", assume_role_policy=service_trust_policy("eks.amazonaws.com"),
                                     opts=child)
-        attachments = [aws.iam.RolePolicyAttachment(f"{name}-cluster-{policy}", role=cluster_role.name,
+        attachments = [aws.iam.RolePolicyAttachment(f"{name}-cluster-{_slug(policy)}", role=cluster_role.name,
                                                     policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=child)
                        for policy in CLUSTER_POLICIES]
-        api = aws.ec2.SecurityGroup(f"{name}-api", vpc_id=args.vpc_id,
-                                    description="EKS API: HTTPS from the platform's networks", opts=child)
+        api = aws.ec2.SecurityGroup(f"{name}-api", vpc_id=args.vpc_id, revoke_rules_on_delete=True,
+                                    description="EKS API: HTTPS from the platform's networks",
+                                    tags={"tier": "eks-api"}, opts=child)
         for i, cidr in enumerate(args.api_allowed_cidrs):
             aws.vpc.SecurityGroupIngressRule(f"{name}-api-in-{cidr.replace('.', '-').replace('/', '-')}",
                                              security_group_id=api.id, ip_protocol="tcp", from_port=443, to_port=443,
@@ -108,7 +114,7 @@ class EksCluster(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(f"{name}-node-role", assume_role_policy=service_trust_policy("ec2.amazonaws.com"),
                                  opts=child)
-        node_attachments = [aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
+        node_attachments = [aws.iam.RolePolicyAttachment(f"{name}-node-{_slug(policy)}", role=node_role.name,
                                                          policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=child)
                             for policy in NODE_POLICIES]
         self.node_counts = node_counts(args.instances, args.max_instances, args.pods_per_node)

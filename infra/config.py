@@ -420,6 +420,14 @@ IMAGE = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
+def _valid_network(cidr: str) -> bool:
+    try:
+        ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_workloads(cfg: StackConfig) -> list[Problem]:
     app, cluster, obs = cfg.app, cfg.cluster, cfg.observability
     problems: list[Problem] = []
@@ -482,7 +490,7 @@ def _check_workloads(cfg: StackConfig) -> list[Problem]:
     else:
         if not (12 <= client.prefixlen <= 22):
             bad("vpnClientCidr", f"{obs.vpn_client_cidr} is a /{client.prefixlen}; Client VPN takes /12 to /22")
-        elif client.overlaps(cfg.network.network):
+        elif _valid_network(cfg.network.vpc_cidr) and client.overlaps(cfg.network.network):
             bad("vpnClientCidr", f"{obs.vpn_client_cidr} overlaps the VPC {cfg.network.vpc_cidr}; choose addresses "
                                  "outside every VPC")
     if not (30 <= obs.archive_days <= 3650):

@@ -68,6 +68,8 @@ def money(usd: float) -> str:
 def computed_values(plan: StackPlan) -> set[str]:
     """Strings the offline cloud made up: resource ids and outputs that were not inputs."""
     values: set[str] = set()
+    # The account is known before deploy (the caller's identity); some resources echo it.
+    known = {plan.outputs.get("accountId")}
     for r in plan.resources:
         if not r.custom or r.external or r.type.startswith("pulumi:"):
             continue
@@ -78,7 +80,7 @@ def computed_values(plan: StackPlan) -> set[str]:
             # An output that repeats an input (a record's fqdn is its name) is known before deploy.
             if isinstance(value, str) and key not in _KNOWN_ECHOES and value not in given:
                 values.add(value)
-    return values
+    return values - known
 
 
 def output_value(value: Any, computed: set[str]) -> Any:

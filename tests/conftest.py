@@ -84,6 +84,28 @@ NON_DEFAULT = {
     "cdnWaf": False,
     "cdnLogRetentionDays": 30,
     "cloudflareZoneId": "",  # the default: only cloudflare reads it
+    # Workloads.
+    "appImage": "ghcr.io/hse-digital/app:2.3.1",
+    "appMaxInstanceCount": 9,
+    "appCpuTargetPercent": 60,
+    "appMemoryTargetPercent": 75,
+    "appCpuMillicores": 750,
+    "appMemoryMib": 1536,
+    "appColours": ["blue", "green"],
+    "appActiveColour": "green",
+    "kubernetesVersion": "1.32",
+    "eksPublicAccessCidrs": ["203.0.113.0/24"],
+    "nodeInstanceType": "m6i.large",
+    "nodeSpot": True,  # staging is not production
+    "nodePodsPerNode": 3,
+    # Observability, admin access, storage.
+    "alarmEmails": ["oncall@hse-digital.example.com"],
+    "latencyAlarmMs": 750,
+    "errorRateAlarmPercent": 3,
+    "vpnServerCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/11111111-2222-3333-4444-555555555555",
+    "vpnClientRootCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/66666666-7777-8888-9999-000000000000",
+    "vpnClientCidr": "172.20.0.0/22",
+    "storageArchiveDays": 60,
 }
 
 def copy_project(dest: Path) -> Path:

@@ -269,7 +269,8 @@ def test_secondaries_alarm_on_replication_lag_below_the_rpo(plans, stack) -> Non
     assert lag.input("threshold") == 30_000  # milliseconds: 30 s of the 60 s RPO
     assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"]}
     assert lag.input("treatMissingData") == "breaching"
-    assert lag.input("alarmActions") == []
+    # Every alarm notifies the region's alarm topic.
+    assert lag.input("alarmActions") == lag.input("okActions") == [plans[stack].outputs["alarmTopicArn"]]
 
 
 def test_every_region_alarms_on_cpu_memory_and_connections(plans) -> None:

@@ -42,12 +42,18 @@ def test_the_health_check_is_the_specs(plans, stack) -> None:
     assert (check.input("requestInterval"), check.input("failureThreshold")) == (30, 3)
     assert check.input("measureLatency") is True and check.input("enableSni") is True
     assert plan.outputs["healthCheckId"] == check.id
-    (alarm,) = [a for a in plan.find(ALARM) if a.input("namespace") == "AWS/Route53"]
+    (alarm,) = [a for a in plan.find(ALARM) if a.input("metricName") == "HealthCheckStatus"]
     assert alarm.input("metricName") == "HealthCheckStatus" and alarm.input("dimensions") == {"HealthCheckId": check.id}
     assert (alarm.input("comparisonOperator"), alarm.input("threshold")) == ("LessThanThreshold", 1)
     # Route53 publishes health-check metrics in us-east-1 only, whatever the stack's region.
     assert _region_of(plan, alarm) == "us-east-1"
     assert check.urn in alarm.dependencies
+    # Alarms in us-east-1 notify a topic there: the primary's edge alarm topic.
+    assert alarm.input("alarmActions") == [plan.outputs["edgeAlarmTopicArn"]]
+    assert plan.outputs["edgeAlarmTopicArn"].startswith("arn:aws:sns:us-east-1:")
+    (latency,) = [a for a in plan.find(ALARM) if a.input("metricName") == "TimeToFirstByte"]
+    assert (latency.input("threshold"), latency.input("dimensions")) == (1000, {"HealthCheckId": check.id})
+    assert _region_of(plan, latency) == "us-east-1"
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -98,7 +98,7 @@ def test_alarms_watch_every_node(plans, stack) -> None:
         assert {q["metric"]["metricName"] for q in queries if "metric" in q} == {metric}
         (result,) = [q for q in queries if q.get("returnData")]
         assert result["expression"] == ("SUM" if suffix == "evictions" else "MAX") + "([n0, n1, n2, n3, n4, n5])"
-        assert alarm.input("alarmActions") == []
+        assert alarm.input("alarmActions") == [plan.outputs["alarmTopicArn"]]
 
 
 # -- non-default values and the Global Datastore --------------------------------------------------

@@ -58,7 +58,8 @@ def test_components_use_hse_tokens_and_every_resource_has_a_parent(plans, stack)
             assert r.parent, f"{r.urn} has no parent"
         if not r.custom and r is not plan.root:
             assert r.type.split(":")[:2] in (["hse", "network"], ["hse", "security"], ["hse", "data"],
-                                             ["hse", "cache"], ["hse", "edge"], ["hse", "storage"]), r.type
+                                             ["hse", "cache"], ["hse", "edge"], ["hse", "storage"],
+                                             ["hse", "workloads"], ["hse", "observability"]), r.type
             assert r.outputs, f"component {r.urn} registered no outputs"
 
 
