@@ -1,0 +1,259 @@
+"""The workloads tier in the plan: EKS, the app's Kubernetes objects, the regional load
+balancer and its record, observability, admin VPN, audits and the cost estimate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.eks_cluster import LOG_TYPES, node_counts
+from infra.cost import estimate, premium
+from tests.conftest import STACKS
+
+INSTANCES = {"us-east": 5, "eu-west": 3, "ap-se": 3}
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+SERVICE = "kubernetes:core/v1:Service"
+CLUSTER = "aws:eks/cluster:Cluster"
+NODES = "aws:eks/nodeGroup:NodeGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_replicas_and_autoscaler_minimum_are_the_regions_instance_count(plans, stack) -> None:
+    plan = plans[stack]
+    (deployment,) = plan.find(DEPLOYMENT)
+    assert deployment.input("spec")["replicas"] == INSTANCES[stack] == plan.outputs["appInstanceCount"]
+    assert deployment.ignore_changes == ["spec.replicas"]
+    (hpa,) = plan.find(HPA)
+    spec = hpa.input("spec")
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (INSTANCES[stack], 15)
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hse-app-blue"}
+    assert [(m["resource"]["name"], m["resource"]["target"]["averageUtilization"]) for m in spec["metrics"]] == \
+           [("cpu", 70), ("memory", 80)]
+    (pdb,) = plan.find(PDB)
+    assert pdb.input("spec") == {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "hse-app", "colour": "blue"}}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pods_are_probed_hardened_and_spread(plans, stack) -> None:
+    template = plans[stack].single(DEPLOYMENT).input("spec")["template"]["spec"]
+    (container,) = template["containers"]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/api/health", "port": 8080}
+    assert container["image"] == "ghcr.io/hse-digital/app:1.0.0"
+    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1024Mi"},
+                                      "limits": {"cpu": "1000m", "memory": "1024Mi"}}
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "capabilities": {"drop": ["ALL"]}}
+    assert template["securityContext"]["runAsNonRoot"] is True
+    zones = template["topologySpreadConstraints"][0]
+    assert (zones["topologyKey"], zones["whenUnsatisfiable"]) == ("topology.kubernetes.io/zone", "DoNotSchedule")
+    strategy = plans[stack].single(DEPLOYMENT).input("spec")["strategy"]
+    assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_app_is_configured_from_the_other_tiers_outputs(plans, stack) -> None:
+    plan = plans[stack]
+    container = plan.single(DEPLOYMENT).input("spec")["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    outputs = plan.outputs
+    assert env["DB_ENDPOINT"] == outputs["dbAppEndpoint"] and env["DB_WRITER_ENDPOINT"] == outputs["dbWriterEndpoint"]
+    assert env["DB_READER_ENDPOINT"] == outputs["dbReaderEndpoint"]
+    assert env["DB_PROXY_ENDPOINT"] == outputs["dbProxyEndpoint"] and env["DB_PORT"] == str(outputs["dbPort"])
+    assert env["REDIS_CONFIGURATION_ENDPOINT"] == outputs["cacheConfigurationEndpoint"]
+    assert env["REDIS_PORT"] == str(outputs["cachePort"]) and env["DB_POOL_SIZE"] == "20"
+    assert (env["HSE_STACK"], env["HSE_REGION"], env["HSE_ROUTING_TABLE_VERSION"]) == \
+           (stack, outputs["awsRegion"], outputs["routingTableVersion"])
+    assert container["envFrom"] == [{"secretRef": {"name": "hse-app-secrets"}}]
+    synced = plan.one("kubernetes:external-secrets.io/v1:ExternalSecret", f"hse-{stack}-app-secrets")
+    data = {d["secretKey"]: d["remoteRef"] for d in synced.input("spec")["data"]}
+    assert data["DB_PASSWORD"] == {"key": outputs["dbSecretArn"], "property": "password"}
+    assert data["REDIS_PLATFORM_PASSWORD"] == {"key": outputs["cacheTenantSecretArns"]["platform"],
+                                               "property": "password"}
+    assert synced.input("spec")["refreshInterval"] == "1h"
+    # No secret value is written into the plan: only references.
+    assert not [e for e in container["env"] if "PASSWORD" in e["name"]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_object_names_the_regions_provider(plans, stack) -> None:
+    plan = plans[stack]
+    (provider,) = plan.find("pulumi:providers:kubernetes")
+    objects = [r for r in plan.managed() if r.type.startswith("kubernetes:")]
+    assert len(objects) >= 9
+    for r in objects:
+        assert r.provider_urn == provider.urn, r.urn
+    cluster, nodes = plan.single(CLUSTER), plan.single(NODES)
+    # The provider waits for nodes to exist, and its kubeconfig names this cluster.
+    assert nodes.urn in provider.dependencies
+    config = json.loads(provider.input("kubeconfig"))
+    assert config["clusters"][0]["cluster"]["server"] == cluster.output("endpoint")
+    assert config["users"][0]["user"]["exec"]["args"][-5:] == [cluster.output("name"), "--region",
+                                                              plans[stack].outputs["awsRegion"], "--output", "json"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_cluster_is_private_encrypted_and_logs_everything(plans, stack) -> None:
+    plan = plans[stack]
+    cluster = plan.single(CLUSTER)
+    vpc = cluster.input("vpcConfig")
+    assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, False)
+    assert "publicAccessCidrs" not in vpc and vpc["subnetIds"] == plan.outputs["appSubnetIds"]
+    assert cluster.input("encryptionConfig") == {"provider": {"keyArn": plan.outputs["kmsKeyArn"]},
+                                                 "resources": ["secrets"]}
+    assert cluster.input("enabledClusterLogTypes") == LOG_TYPES and cluster.input("version") == "1.33"
+    assert cluster.input("deletionProtection") is True
+    nodes = plan.single(NODES)
+    low, desired, high = node_counts(INSTANCES[stack], 15, 2)
+    assert nodes.input("scalingConfig") == {"minSize": 3, "desiredSize": desired, "maxSize": high} and low == 3
+    assert (nodes.input("capacityType"), nodes.input("instanceTypes"), nodes.input("amiType")) == \
+           ("ON_DEMAND", ["m7g.large"], "AL2023_ARM_64_STANDARD")
+    assert nodes.input("subnetIds") == plan.outputs["appSubnetIds"]
+    assert plan.find("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0].input("clientIdLists") == \
+           ["sts.amazonaws.com"]
+
+
+def test_node_counts_cover_the_autoscalers_range() -> None:
+    assert node_counts(5, 15, 2) == (3, 4, 9)
+    assert node_counts(3, 15, 2) == (3, 3, 9)
+    assert node_counts(1, 1, 2) == (3, 3, 3)
+    assert node_counts(20, 40, 4) == (3, 6, 11)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_regional_load_balancer_is_the_regions_endpoint(plans, stack) -> None:
+    plan = plans[stack]
+    service = plan.single(SERVICE)
+    annotations = service.input("metadata")["annotations"]
+    cert = plan.one("aws:acm/certificateValidation:CertificateValidation", f"hse-{stack}-cert-validated")
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == cert.output("certificateArn")
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] == "443"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] == "true"
+    spec = service.input("spec")
+    assert spec["type"] == "LoadBalancer" and spec["selector"] == {"app": "hse-app", "colour": "blue"}
+    assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": 8080, "protocol": "TCP"}]
+    record = plan.one("aws:route53/record:Record", f"hse-{stack}-endpoint")
+    hostname = service.output("status")["loadBalancer"]["ingress"][0]["hostname"]
+    assert record.input("name") == plan.outputs["regionalEndpoint"] == plan.single(
+        "aws:route53/healthCheck:HealthCheck").input("fqdn")
+    assert record.input("records") == [hostname] and record.input("ttl") == 60
+    assert plans[stack].one("aws:acm/certificate:Certificate", f"hse-{stack}-cert").input("domainName") == \
+           "*.hse-digital.example.com"
+
+
+def test_only_the_primary_declares_the_shared_certificate_validation_record(plans) -> None:
+    assert plans["us-east"].one("aws:route53/record:Record", "hse-us-east-cert-validation")
+    for stack in ("eu-west", "ap-se"):
+        assert not plans[stack].find("aws:route53/record:Record", f"hse-{stack}-cert-validation")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_alarm_notifies_its_regions_topic(plans, stack) -> None:
+    plan = plans[stack]
+    alarms = plan.find(ALARM)
+    assert len(alarms) >= 10
+    for alarm in alarms:
+        region = plan.get(alarm.provider_urn).input("region")
+        # Route53's alarms live in us-east-1 and notify the edge topic there; the rest the region's.
+        expected = plan.outputs["edgeAlarmTopicArn"] if alarm.input("namespace") == "AWS/Route53" \
+            else plan.outputs["alarmTopicArn"]
+        assert alarm.input("alarmActions") == [expected], alarm.urn
+        assert expected.split(":")[3] == region
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_dashboard_shows_the_six_key_metrics(plans, stack) -> None:
+    dashboard = plans[stack].single("aws:cloudwatch/dashboard:Dashboard")
+    widgets = json.loads(dashboard.input("dashboardBody"))["widgets"]
+    titles = [w["properties"]["title"] for w in widgets]
+    assert [t.split(" (")[0] for t in titles] == [
+        "Request latency by region", "Database replication lag", "Redis memory usage", "CDN cache hit ratio",
+        "Failover events", "Error rate by region"]
+    text = json.dumps(widgets)
+    for metric in ("TimeToFirstByte", "AuroraGlobalDBReplicationLag", "DatabaseMemoryUsagePercentage",
+                   "CacheHitRate", "FailoverEvent", "5xxErrorRate"):
+        assert metric in text
+    assert plans[stack].outputs["cdnDistributionId"] in text
+
+
+def test_audits_run_everywhere_and_the_trail_on_the_primary(plans) -> None:
+    for stack, plan in plans.items():
+        assert plan.single("aws:guardduty/detector:Detector").input("enable") is True
+        assert plan.single("aws:securityhub/account:Account").input("enableDefaultStandards") is True
+    trail = plans["us-east"].single("aws:cloudtrail/trail:Trail")
+    assert (trail.input("isMultiRegionTrail"), trail.input("includeGlobalServiceEvents"),
+            trail.input("enableLogFileValidation")) == (True, True, True)
+    assert trail.input("kmsKeyId") == plans["us-east"].outputs["kmsKeyArn"]
+    for stack in ("eu-west", "ap-se"):
+        assert plans[stack].find("aws:cloudtrail/trail:Trail") == []
+    # Without certificates configured, no VPN.
+    assert plans["us-east"].find("aws:ec2clientvpn/endpoint:Endpoint") == []
+
+
+def test_non_default_workload_values_arrive(staging) -> None:
+    plan = staging["eu-west"]
+    deployments = {d.input("metadata")["name"]: d for d in plan.find(DEPLOYMENT)}
+    assert set(deployments) == {"hse-app-blue", "hse-app-green"}
+    container = deployments["hse-app-green"].input("spec")["template"]["spec"]["containers"][0]
+    assert container["image"] == "ghcr.io/hse-digital/app:2.3.1"
+    assert container["resources"]["requests"] == {"cpu": "750m", "memory": "1536Mi"}
+    assert container["readinessProbe"]["httpGet"]["port"] == 9090
+    assert plan.single(SERVICE).input("spec")["selector"] == {"app": "hse-app", "colour": "green"}
+    hpas = plan.find(HPA)
+    assert {(h.input("spec")["minReplicas"], h.input("spec")["maxReplicas"]) for h in hpas} == {(3, 9)}
+    assert [m["resource"]["target"]["averageUtilization"] for m in hpas[0].input("spec")["metrics"]] == [60, 75]
+    cluster = plan.single(CLUSTER)
+    assert cluster.input("version") == "1.32"
+    assert cluster.input("vpcConfig")["endpointPublicAccess"] is True
+    assert cluster.input("vpcConfig")["publicAccessCidrs"] == ["203.0.113.0/24"]
+    nodes = plan.single(NODES)
+    assert (nodes.input("capacityType"), nodes.input("instanceTypes"), nodes.input("amiType")) == \
+           ("SPOT", ["m6i.large"], "AL2023_x86_64_STANDARD")
+    assert nodes.input("scalingConfig") == {"minSize": 3, "desiredSize": 3, "maxSize": 4}
+    (subscription,) = plan.find("aws:sns/topicSubscription:TopicSubscription")
+    assert (subscription.input("protocol"), subscription.input("endpoint")) == ("email", "oncall@hse-digital.example.com")
+    latency = [a for a in plan.find(ALARM) if a.input("metricName") == "TimeToFirstByte"][0]
+    errors = [a for a in plan.find(ALARM) if a.input("metricName") == "5xxErrorRate"][0]
+    assert (latency.input("threshold"), errors.input("threshold")) == (750, 3)
+
+
+def test_the_admin_vpn_reaches_every_region(staging) -> None:
+    plan = staging["us-east"]
+    endpoint = plan.single("aws:ec2clientvpn/endpoint:Endpoint")
+    assert endpoint.input("splitTunnel") is True and endpoint.input("clientCidrBlock") == "172.20.0.0/22"
+    assert endpoint.input("serverCertificateArn").endswith("11111111-2222-3333-4444-555555555555")
+    assert endpoint.input("authenticationOptions")[0]["type"] == "certificate-authentication"
+    assert endpoint.input("connectionLogOptions")["enabled"] is True
+    assert endpoint.input("dnsServers") == ["10.0.0.2"]
+    rules = {r.input("targetNetworkCidr") for r in plan.find("aws:ec2clientvpn/authorizationRule:AuthorizationRule")}
+    assert rules == {"10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16"}
+    routes = {(r.input("destinationCidrBlock")) for r in plan.find("aws:ec2clientvpn/route:Route")}
+    assert routes == {"10.1.0.0/16", "10.2.0.0/16"}
+    assert len(plan.find("aws:ec2clientvpn/route:Route")) == 4 and \
+           len(plan.find("aws:ec2clientvpn/networkAssociation:NetworkAssociation")) == 2
+
+
+def test_uploads_and_logs_move_to_the_archive_tier(staging) -> None:
+    plan = staging["us-east"]
+    lifecycle = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                         "hse-us-east-cdn-uploads-lifecycle")
+    assert {"transitions": [{"days": 60, "storageClass": "GLACIER_IR"}]}.items() <= lifecycle.input("rules")[0].items()
+
+
+def test_the_cost_estimate_applies_regional_premiums(plans) -> None:
+    assert (premium("us-east-1"), premium("eu-west-1"), premium("ap-southeast-1")) == (1.0, 1.10, 1.15)
+    costs = {stack: estimate(plan) for stack, plan in plans.items()}
+    for stack, cost in costs.items():
+        assert cost.unpriced == set(), stack
+        region = plans[stack].outputs["awsRegion"]
+        assert cost.by_region[region] > 1000
+        items = [what for r, what, _ in cost.items if r == region]
+        assert "EKS control plane" in items and "network load balancer" in items and "NAT gateway" in items
+    eks = {stack: next(usd for r, what, usd in cost.items if what == "EKS control plane")
+           for stack, cost in costs.items()}
+    assert (eks["us-east"], eks["eu-west"], eks["ap-se"]) == (73.0, 80.3, 83.95)
