@@ -417,6 +417,7 @@ KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
 COLOURS = ("blue", "green")
 ACM_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 IMAGE = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128}|@sha256:[0-9a-f]{64})$")
+INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
@@ -467,6 +468,8 @@ def _check_workloads(cfg: StackConfig) -> list[Problem]:
     if cfg.environment == "production" and cluster.node_spot:
         bad("nodeSpot", "spot capacity can be reclaimed at two minutes' notice; it is allowed only outside "
                         "production (set hse:environment to a dev or test name, or turn nodeSpot off)")
+    if not INSTANCE_TYPE.match(cluster.node_instance_type):
+        bad("nodeInstanceType", f"{cluster.node_instance_type!r} is not an EC2 instance type; valid: e.g. m7g.large")
     if not (1 <= cluster.pods_per_node <= 20):
         bad("nodePodsPerNode", f"{cluster.pods_per_node} is out of range; expected 1 to 20")
     for address in obs.alarm_emails:

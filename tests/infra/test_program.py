@@ -216,6 +216,25 @@ BOUNDS = [
     ("cacheConnectionsAlarm", [1, 65000], [0, 65001]),
     ("cacheReplicationLagAlarmSeconds", [1, 3600], [0, 3601]),
     ("cacheGlobalDatastore", [False], [True]),  # a secondary joins only when the primary creates one
+    # Workloads.
+    ("appMaxInstanceCount", [3, 100], [2, 101]),  # eu-west runs 3: the maximum cannot be below it
+    ("appCpuTargetPercent", [10, 95], [9, 96]),
+    ("appMemoryTargetPercent", [10, 95], [9, 96]),
+    ("appCpuMillicores", [100, 4000], [99, 4001]),
+    ("appMemoryMib", [256, 16384], [255, 16385]),
+    ("appColours", [["blue"], ["blue", "green"]], [[], ["red"], ["blue", "blue"]]),
+    ("appActiveColour", ["blue"], ["green", "red"]),  # green is not deployed by default
+    ("appImage", ["ghcr.io/a/b:1.0", "registry.example.com:5000/x/y@sha256:" + "a" * 64],
+     ["app", "ghcr.io/a/b:latest", "ghcr.io/a/b", "Ghcr.io/a/b:1"]),
+    ("kubernetesVersion", ["1.31", "1.35"], ["1.30", "1.36", "1.33.1"]),
+    ("eksPublicAccessCidrs", [[], ["203.0.113.0/24"], ["10.0.0.0/16"]], [["0.0.0.0/0"], ["10.0.0.1/16"], ["x"]]),
+    ("nodeSpot", [False], [True]),  # production: on-demand only
+    ("nodePodsPerNode", [1, 20], [0, 21]),
+    ("nodeInstanceType", ["m7g.large", "c6i.2xlarge"], ["large", "M7G.large", ""]),
+    ("alarmEmails", [[], ["a@b.co"]], [["nope"], ["a@b"]]),
+    ("latencyAlarmMs", [100, 10000], [99, 10001]),
+    ("errorRateAlarmPercent", [1, 50], [0, 51]),
+    ("storageArchiveDays", [30, 3650], [29, 3651]),
 ]
 ZONE = "0123456789abcdef0123456789abcdef"
 PRIMARY_BOUNDS = [
@@ -237,6 +256,8 @@ PRIMARY_BOUNDS = [
     ("cdnWaf", [True, False], []),
     ("cdnLogRetentionDays", [1, 3650], [0, 3651]),
     ("cloudflareZoneId", [""], [ZONE, "xyz"]),  # a zone id with CloudFront would be read by nothing
+    ("vpnClientCidr", ["172.16.0.0/22", "172.16.0.0/12"], ["172.16.0.0/23", "10.0.0.0/22", "x"]),
+    ("vpnServerCertificateArn", [""], ["arn:aws:acm:us-east-1:111122223333:certificate/x"]),
     ("dbInstanceClass", ["db.r6g.large"], ["db.t4g.medium"]),  # Aurora global databases take no burstable class
 ]
 
@@ -344,6 +365,18 @@ EDGE_MESSAGES = [
     ({"cdnProvider": "fastly", "cdnWaf": False}, "hse:cdnWaf",
      "applies to cdnProvider cloudfront only, and this stack uses fastly, so nothing would read it: remove it, or "
      "set hse:cdnProvider cloudfront"),
+    ({"vpnServerCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/11111111-2222-3333-4444-555555555555"},
+     "hse:vpnClientRootCertificateArn", "the admin VPN needs both certificates: set vpnServerCertificateArn and "
+                                        "vpnClientRootCertificateArn, or neither"),
+    ({"nodeSpot": True}, "hse:nodeSpot", "spot capacity can be reclaimed at two minutes' notice; it is allowed only "
+                                         "outside production (set hse:environment to a dev or test name, or turn "
+                                         "nodeSpot off)"),
+    ({"appMaxInstanceCount": 4}, "hse:appMaxInstanceCount", "4 is out of range; expected appInstanceCount (5) to "
+                                                            "100: the autoscaler's maximum cannot be below its minimum"),
+    ({"appColours": ["blue", "purple"]}, "hse:appColours", "['blue', 'purple'] is not a set of colours; valid: one or "
+                                                           "both of blue, green"),
+    ({"kubernetesVersion": "1.29"}, "hse:kubernetesVersion", "'1.29' is not a supported EKS version; valid: 1.31, "
+                                                             "1.32, 1.33, 1.34, 1.35"),
     ({"edgeHealthCheckFailureThreshold": 7}, "hse:edgeHealthCheckInterval",
      "the modeled RTO is 300 s, not under the spec's 300 s; use the fast profile (10 s) or a lower failure "
      "threshold or DNS TTL"),
