@@ -6,11 +6,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infra.engine.plan import STACK_TYPE, Resource, StackPlan
+from typing import Any
+
+from infra.engine.plan import REDACTED, SECRET_SIG, SIG_KEY, STACK_TYPE, Resource, StackPlan
 
 
 class PlanFileError(ValueError):
     """A plan file that cannot be read as a stack export."""
+
+
+def _sealed(value: Any) -> Any:
+    """An export's secrets (ciphertext, no value) as secrets whose value reads as redacted."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG and "value" not in value:
+            return {SIG_KEY: SECRET_SIG, "value": REDACTED}
+        return {k: _sealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sealed(v) for v in value]
+    return value
 
 
 def load_export(path: Path) -> StackPlan:
@@ -31,7 +44,7 @@ def load_export(path: Path) -> StackPlan:
         records.append(Resource(
             urn=urn, type=raw["type"], name=urn.rsplit("::", 1)[-1], custom=bool(raw.get("custom")),
             id=raw.get("id", ""), parent=raw.get("parent", ""), provider=raw.get("provider", ""),
-            inputs=raw.get("inputs") or {}, outputs=raw.get("outputs") or {},
+            inputs=_sealed(raw.get("inputs") or {}), outputs=_sealed(raw.get("outputs") or {}),
             dependencies=list(raw.get("dependencies") or []),
             property_dependencies={k: list(v) for k, v in (raw.get("propertyDependencies") or {}).items()},
             external=bool(raw.get("external")), protect=bool(raw.get("protect"))))
