@@ -35,7 +35,7 @@ def run_resource(policy: str, type_: str, props: dict[str, Any], *, ignore_chang
 
 def resource(type_: str, name: str, props: dict[str, Any], *, region="us-east-1", ignore_changes=None) -> PolicyResource:
     return PolicyResource(type_, props, f"urn:pulumi:test::hse::{type_}::{name}", name, opts(ignore_changes),
-                          provider(region), None, [], {})
+                          provider(region) if region else None, None, [], {})
 
 
 def run_stack(policy: str, resources: list[PolicyResource], config: Optional[dict] = None) -> list[tuple[str, str]]:
