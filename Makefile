@@ -1,12 +1,13 @@
 # The two commands a newcomer needs:
 #   make plan   set up .venv, install everything, plan every stack offline (writes plan/<stack>.json)
 #   make test   set up .venv if needed and run the test suite
+#   make policy the policy gate over every stack (exit 1 on a mandatory violation)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan test bench clean
+.PHONY: setup plan policy test bench clean
 
 $(STAMP): requirements.txt constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +16,13 @@ $(STAMP): requirements.txt constraints.txt infra/requirements.txt
 
 setup: $(STAMP)
 
+# The plan ends with each stack's policy verdict (read from the plan files just written).
 plan: $(STAMP)
 	$(BIN)/python -m infra.cli plan --all --out plan
+	$(BIN)/python -m policies.cli check --plan plan/us-east.json --plan plan/eu-west.json --plan plan/ap-se.json
+
+policy: $(STAMP)
+	$(BIN)/python -m policies.cli check --all --sarif policy.sarif --json policy.json
 
 # The suite runs PostgreSQL for real; scripts/test-services.sh installs it when absent.
 test: $(STAMP)
@@ -26,6 +32,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_routing.py
+	$(BIN)/python benchmarks/bench_policy.py
 
 clean:
-	rm -rf $(VENV) plan .pytest_cache
+	rm -rf $(VENV) plan .pytest_cache policy.sarif policy.json

@@ -1,0 +1,125 @@
+"""The offline policy gate: `python -m policies.cli check --stack NAME | --all [--plan FILE]`.
+
+Evaluates stacks through the project's offline engine (or reads a plan file written by
+`python -m infra.cli plan --out DIR`, or a `pulumi stack export`) and runs every resource and
+stack policy of the pack with the config the CLI would use (`--config`, the same JSON
+`pulumi preview --policy-pack-config` takes).
+
+Exit codes:
+  0  no mandatory violation (advisory ones may be printed)
+  1  a mandatory policy is violated
+  2  bad usage or input: unknown stack, unreadable plan or config file, invalid configuration
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from rich.console import Console
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as the rest of the runner
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m policies.cli", description=__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="run the pack over stacks", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = check.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", action="append", metavar="NAME", help="a stack to check (repeatable)")
+    which.add_argument("--all", action="store_true", help="every stack, in deploy order")
+    which.add_argument("--plan", action="append", type=Path, metavar="FILE",
+                       help="a plan file (plan/<stack>.json or a `pulumi stack export`), repeatable")
+    check.add_argument("--config", type=Path, metavar="FILE", help="pack config JSON (as --policy-pack-config)")
+    check.add_argument("--sarif", type=Path, metavar="FILE", help="write SARIF 2.1.0 here")
+    check.add_argument("--json", type=Path, metavar="FILE", help="write the result as JSON here")
+    check.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    check.add_argument("--no-color", action="store_true", help="no colour in the table")
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _write(path: Path, text: str) -> Optional[str]:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror}"
+    return None
+
+
+def check(args: argparse.Namespace) -> int:
+    from infra.problems import ConfigError
+    from policies import report
+    from policies.pack import PackConfigError, load_config, resolve
+    from policies.runner import check_plan
+    from policies.source import PlanFileError, load_export
+
+    try:
+        config = resolve(load_config(args.config))
+    except PackConfigError as exc:
+        return _fail(str(exc))
+    results = []
+    if args.plan:
+        for path in args.plan:
+            try:
+                plan = load_export(path)
+            except PlanFileError as exc:
+                return _fail(str(exc))
+            results.append(check_plan(plan, config, stack_config=None, has_options=False))
+    else:
+        from infra.engine import Engine
+        from infra.stackfiles import StackFileError
+
+        try:
+            engine = Engine(args.project)
+            known = engine.deploy_order()
+            stacks = known if args.all else args.stack
+            unknown = [s for s in stacks if s not in known]
+            if unknown:
+                return _fail(f"unknown stack {unknown[0]!r}; stacks: {', '.join(known)}")
+            for stack in stacks:
+                plan = engine.plan(stack)
+                stack_config = engine.project.stack_file(stack).config
+                results.append(check_plan(plan, config, stack_config=stack_config))
+        except ConfigError as exc:
+            first = str(exc).strip().splitlines()
+            return _fail(" ".join(line.strip() for line in first))
+        except StackFileError as exc:
+            return _fail(str(exc))
+    console = Console(no_color=args.no_color, soft_wrap=False, width=200)
+    report.print_table(console, results)
+    for path, text in ((args.json, args.json and report.dump(report.to_json(results))),
+                       (args.sarif, args.sarif and report.dump(report.to_sarif(results, config, "stack")))):
+        if path is not None:
+            problem = _write(path, text)
+            if problem:
+                return _fail(problem)
+    return EXIT_VIOLATION if any(r.mandatory for r in results) else EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return check(args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

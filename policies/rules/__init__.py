@@ -1,0 +1,1 @@
+"""Rules by domain; each module exports POLICIES, one policy per validator."""

@@ -1,0 +1,77 @@
+"""The real program, changed (its config, or the plan's resources where config forbids the
+bad value), and the rule that must fire."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.engine import Engine
+from policies.runner import check_plan
+from tests.conftest import edit_stack
+
+
+def fired(plan, engine=None, stack_config=None):
+    config = stack_config if stack_config is not None else (engine.project.stack_file(plan.stack).config if engine else {})
+    return {(f.policy, f.resource, f.message) for f in check_plan(plan, stack_config=config).findings}
+
+
+def test_short_backup_retention_in_config_fires(project_copy):
+    edit_stack(project_copy, "us-east", dbBackupRetentionDays=7, dbAllowShortRetention=True)
+    engine = Engine(project_copy)
+    found = fired(engine.plan("us-east"), engine)
+    assert ("rds-backup-retention", "hse-us-east-db-cluster",
+            "Database backup retention must be at least 30 days (found 7).") in found
+    assert ("backup-plan-retention", "hse-us-east-backups-plan",
+            "Backup rule daily-full must keep backups and copies at least 30 days (found 7).") in found
+
+
+def test_staging_config_fires_the_spec_bounds(staging):
+    found = {(f.policy, f.message) for f in check_plan(staging["us-east"]).findings}
+    assert ("health-check-timing", "Health check must run at least every 30 s and fail after at most 3 failures "
+                                   "(found 10 s × 2).") not in found  # the fast profile is within the spec
+    assert ("cloudfront-waf", "CloudFront distribution must be protected by a WAF web ACL.") in found
+    assert ("log-group-retention", "CloudWatch log group must keep logs at least 365 days (found 90).") in found
+
+
+def mutate(plan, type_, name, **props):
+    """A copy of `plan` with one resource's inputs and outputs changed."""
+    plan = copy.deepcopy(plan)
+    target = next(r for r in plan.resources if r.type == type_ and r.name == name)
+    for key, value in props.items():
+        target.inputs[key] = value
+        target.outputs[key] = value
+    return plan
+
+
+@pytest.mark.parametrize("stack,type_,name,props,policy,message", [
+    ("us-east", "aws:rds/cluster:Cluster", "hse-us-east-db-cluster", {"storageEncrypted": False},
+     "rds-cluster-storage-encrypted", "RDS cluster must have storage encryption enabled."),
+    ("eu-west", "aws:route53/record:Record", "hse-eu-west-dns-geo-continent-eu", {"ttl": 300},
+     "routed-record-ttl", "Routed DNS record TTL must be at most 60 s (found 300)."),
+    ("ap-se", "aws:route53/healthCheck:HealthCheck", "hse-ap-se-dns-health", {"failureThreshold": 5},
+     "health-check-timing", "Health check must run at least every 30 s and fail after at most 3 failures (found 30 s × 5)."),
+    ("eu-west", "aws:rds/clusterInstance:ClusterInstance", "hse-eu-west-db-0", {"publiclyAccessible": True},
+     "rds-not-public", "Database instance must not be publicly accessible."),
+    ("us-east", "aws:kms/key:Key", "hse-us-east-keys-us-east-1", {"enableKeyRotation": False},
+     "kms-key-rotation", "KMS key must have automatic rotation enabled."),
+    ("us-east", "aws:elasticache/replicationGroup:ReplicationGroup", "hse-us-east-cache", {"replicasPerNodeGroup": 0},
+     "redis-cluster-topology", "Redis cluster must have at least 3 shards with 1 replica each (found 3 × 0)."),
+    ("eu-west", "aws:cloudwatch/metricAlarm:MetricAlarm", "hse-eu-west-db-alarms-replication-lag", {"threshold": 90000},
+     "replication-lag-alarm-below-rpo", "Replication-lag alarm must fire below the RPO of 60 s (threshold 90 s)."),
+    ("us-east", "aws:cloudfront/distribution:Distribution", "hse-us-east-cdn-distribution", {"httpVersion": "http2"},
+     "cloudfront-http2-and-http3", "CloudFront distribution must serve HTTP/2 and HTTP/3 (httpVersion http2and3)."),
+    ("us-east", "aws:elasticache/replicationGroup:ReplicationGroup", "hse-us-east-cache", {"transitEncryptionEnabled": False},
+     "elasticache-in-transit-encryption", "ElastiCache replication group must require encryption in transit."),
+])
+def test_a_changed_resource_fires_its_rule(plans, engine, stack, type_, name, props, policy, message):
+    before = fired(plans[stack], engine)
+    after = fired(mutate(plans[stack], type_, name, **props), engine)
+    assert after - before == {(policy, name, message)}
+
+
+def test_an_app_instance_count_that_disagrees_with_the_pool_fires(plans):
+    found = fired(plans["eu-west"], stack_config={"hse:appInstanceCount": "4"})
+    assert ("db-proxy-pool-size", "(stack)",
+            "Database pool must be 20 connections per application instance, 80 for 4 instances (found 60).") in found

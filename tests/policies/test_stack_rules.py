@@ -1,0 +1,204 @@
+"""Each stack rule: a happy-path stack passes, one resource changed fails with the exact message."""
+
+from __future__ import annotations
+
+from policies import types as t
+from tests.policies import fixtures as f
+from tests.policies.support import changed, resource as res, run_stack
+
+ZONE_ID = "Z1"
+
+
+def stack(**outputs):
+    return res(t.STACK, "hse-test", outputs, region=None)  # the root stack has no provider
+
+
+def network(default_sg=None, flow=True, attached=True):
+    out = [res(t.VPC, "vpc", {"id": "vpc-1"}),
+           res(t.DEFAULT_SECURITY_GROUP, "default-sg", default_sg or {"vpcId": "vpc-1", "ingress": [], "egress": []}),
+           res(t.SECURITY_GROUP, "sg-db", {"id": "sg-1", "vpcId": "vpc-1"}),
+           res(t.INGRESS_RULE, "sg-db-in", {"securityGroupId": "sg-1", "cidrIpv4": "10.0.0.0/16"})]
+    if flow:
+        out.append(res(t.FLOW_LOG, "flow", f.FLOW_LOG))
+    if attached:
+        out.append(res(t.RDS_CLUSTER, "db", {"vpcSecurityGroupIds": ["sg-1"]}))
+    return out
+
+
+def test_network_stack_rules():
+    for policy in ("vpc-flow-logs", "security-group-attached", "default-security-group-closed"):
+        assert run_stack(policy, network()) == []
+    assert run_stack("vpc-flow-logs", network(flow=False)) == [("VPC must have flow logs enabled.", "vpc")]
+    assert run_stack("security-group-attached", network(attached=False) + [stack(sg="sg-1")]) == [
+        ("Security group must be attached to a resource.", "sg-db")]
+    open_sg = {"vpcId": "vpc-1", "ingress": [{"cidrBlocks": ["0.0.0.0/0"]}], "egress": []}
+    assert run_stack("default-security-group-closed", network(default_sg=open_sg)) == [
+        ("VPC's default security group must be managed and restrict all traffic.", "vpc")]
+
+
+def database(primary=True, instances=("us-east-1a", "us-east-1b"), selected=True, lag_alarm=True, **cluster):
+    props = {**f.CLUSTER, "arn": "arn:aws:rds:us-east-1:1:cluster:hse-db", **cluster}
+    out = [res(t.RDS_CLUSTER, "db", props)]
+    if primary:
+        out.append(res(t.RDS_GLOBAL_CLUSTER, "global", f.GLOBAL))
+    out += [res(t.RDS_CLUSTER_INSTANCE, f"db-{i}", {**f.INSTANCE, "availabilityZone": z, "autoMinorVersionUpgrade": False})
+            for i, z in enumerate(instances)]
+    if selected:
+        out.append(res(t.BACKUP_SELECTION, "selection", {"resources": [props["arn"]]}))
+    if lag_alarm:
+        out.append(res(t.METRIC_ALARM, "lag", f.LAG_ALARM))
+    return out
+
+
+def test_database_stack_rules():
+    for policy in ("aurora-secondary-no-credentials", "rds-cluster-multi-az", "rds-minor-upgrades",
+                   "rds-cluster-backup-plan", "replication-lag-alarm-present"):
+        assert run_stack(policy, database()) == [], policy
+        assert run_stack(policy, database(primary=False)) == [], policy
+    assert run_stack("aurora-secondary-no-credentials", database(primary=False, masterUsername="admin")) == [
+        ("Aurora global secondary cluster must not set masterUsername.", "db")]
+    assert run_stack("rds-cluster-multi-az", database(instances=("us-east-1a",))) == [
+        ("RDS cluster must have instances in at least 2 availability zones (found 1).", "db")]
+    assert run_stack("rds-minor-upgrades", database(globalClusterIdentifier=None)) == [
+        ("Database instance must take minor version upgrades automatically.", "db-0"),
+        ("Database instance must take minor version upgrades automatically.", "db-1")]
+    assert run_stack("rds-cluster-backup-plan", database(selected=False)) == [
+        ("Database must be selected by an AWS Backup plan.", "db")]
+    assert run_stack("replication-lag-alarm-present", database(primary=False, lag_alarm=False)) == [
+        ("Replica database must have a replication-lag alarm.", "db")]
+
+
+def pool(count=5, pool_size=100, percent=6):
+    return [stack(appInstanceCount=count, dbPoolConnections=pool_size),
+            res(t.RDS_CLUSTER_INSTANCE, "db-0", f.INSTANCE),
+            res(t.RDS_PROXY_TARGET_GROUP, "pool", {"connectionPoolConfig": {"maxConnectionsPercent": percent}})]
+
+
+def test_proxy_pool_sized_per_instance():
+    assert run_stack("db-proxy-pool-size", pool()) == []
+    assert run_stack("db-proxy-pool-size", pool(pool_size=60)) == [
+        ("Database pool must be 20 connections per application instance, 100 for 5 instances (found 60).", "")]
+    assert run_stack("db-proxy-pool-size", pool(percent=5)) == [
+        ("RDS Proxy must allow at least 100 connections on db.r6g.large (5 % of 1722 is 86).", "pool")]
+
+
+def cdn(**ttl):
+    policies = {"api": {"defaultTtl": 0, "maxTtl": 1}, "static": {"defaultTtl": 31_536_000},
+                "dynamic": {"defaultTtl": 3600}}
+    policies.update(ttl)
+    return [res(t.DISTRIBUTION, "cdn", f.DISTRIBUTION)] + [
+        res(t.CACHE_POLICY, f"cache-{k}", {**f.CACHE_POLICY, **v, "id": k}) for k, v in policies.items()]
+
+
+def test_cdn_ttl_classes():
+    assert run_stack("cdn-cache-ttl-classes", cdn()) == []
+    assert run_stack("cdn-cache-ttl-classes", cdn(api={"defaultTtl": 300, "maxTtl": 300})) == [
+        ("CloudFront behavior /api/* must be cached for no cache (found 300).", "cdn")]
+    assert run_stack("cdn-cache-ttl-classes", cdn(static={"defaultTtl": 86400})) == [
+        ("CloudFront behavior /assets/* must be cached for 31536000 s (found 86400).", "cdn")]
+    assert run_stack("cdn-cache-ttl-classes", cdn(dynamic={"defaultTtl": 7200})) == [
+        ("CloudFront behavior * must be cached for 3600 s (found 7200).", "cdn")]
+
+
+TABLE = {"continents": {"NA": "us-east", "SA": "us-east", "EU": "eu-west", "AF": "eu-west", "AS": "ap-se", "OC": "ap-se"},
+         "default": "us-east", "regions": {"us-east": "us-east-1", "eu-west": "eu-west-1", "ap-se": "ap-southeast-1"}}
+
+
+def dns(continents=("NA", "SA"), default=True, signed=True, health=True, table=TABLE, routes=()):
+    out = [stack(stack="us-east", routingTable=table, tenantRoutes=list(routes)),
+           res(t.ZONE, "zone", {"zoneId": ZONE_ID, "name": "example.com"})]
+    if signed:
+        out.append(res(t.DNSSEC, "zone-dnssec", {"hostedZoneId": ZONE_ID}))
+    for c in continents:
+        out.append(res(t.RECORD, f"geo-{c}", {**f.GEO_RECORD, "geolocationRoutingPolicies": [{"continent": c}],
+                                              "healthCheckId": "hc-1" if health else None}))
+    if default:
+        out.append(res(t.RECORD, "geo-default", {**f.GEO_RECORD, "healthCheckId": None, "records": ["nearest.example.com"],
+                                                 "geolocationRoutingPolicies": [{"country": "*"}]}))
+        out.append(res(t.RECORD, "nearest", {**f.GEO_RECORD, "name": "nearest.example.com", "geolocationRoutingPolicies": None,
+                                             "latencyRoutingPolicies": [{"region": "us-east-1"}]}))
+    return out
+
+
+def test_dns_stack_rules():
+    for policy in ("route53-dnssec", "routed-record-health-check", "geolocation-coverage", "tenant-residency"):
+        assert run_stack(policy, dns()) == [], policy
+    assert run_stack("route53-dnssec", dns(signed=False)) == [("Public hosted zone must have DNSSEC signing enabled.", "zone")]
+    assert run_stack("routed-record-health-check", dns(health=False)) == [
+        ("Routed DNS record must have a health check.", "geo-NA"), ("Routed DNS record must have a health check.", "geo-SA")]
+    assert run_stack("geolocation-coverage", dns(continents=("NA",))) == [
+        ("Stack must have a geolocation record for continents SA.", "")]
+    assert run_stack("geolocation-coverage", dns(default=False)) == [
+        ("Stack owning the default route must have a default (*) geolocation record.", "")]
+    partial = {**TABLE, "continents": {k: v for k, v in TABLE["continents"].items() if k != "OC"}}
+    assert run_stack("geolocation-coverage", dns(table=partial)) == [
+        ("Routing table must assign every continent (missing OC).", "")]
+    inside = {"tenant": "acme", "stack": "eu-west", "zone": "EU", "fallback": ""}
+    assert run_stack("tenant-residency", dns(routes=[inside])) == []
+    assert run_stack("tenant-residency", dns(routes=[{**inside, "fallback": "us-east"}])) == [
+        ("Tenant acme must stay in EU; us-east (us-east-1) is outside it.", "")]
+
+
+def app(replicas=5, minimum=5, budget=True, count=5):
+    out = [stack(appInstanceCount=count), res(t.DEPLOYMENT, "app", changed(f.DEPLOYMENT, spec={**f.DEPLOYMENT["spec"], "replicas": replicas})),
+           res(t.HPA, "hpa", {**f.HPA, "spec": {**f.HPA["spec"], "minReplicas": minimum}})]
+    return out + ([res(t.PDB, "pdb", f.PDB)] if budget else [])
+
+
+def test_kubernetes_stack_rules():
+    for policy in ("app-replicas-match-instance-count", "hpa-minimum-matches-instance-count", "app-disruption-budget"):
+        assert run_stack(policy, app()) == [], policy
+        # Vacuous only without any Deployment of the app (before the workloads tier).
+        assert run_stack(policy, [stack(appInstanceCount=5)]) == [], policy
+    assert run_stack("app-replicas-match-instance-count", app(replicas=3)) == [
+        ("Deployment must run appInstanceCount = 5 replicas (found 3).", "app")]
+    assert run_stack("hpa-minimum-matches-instance-count", app(minimum=2)) == [
+        ("HorizontalPodAutoscaler minReplicas must be appInstanceCount = 5 (found 2).", "hpa")]
+    assert run_stack("hpa-minimum-matches-instance-count", app()[:2]) == [
+        ("Deployment hse-app must have a HorizontalPodAutoscaler.", "")]
+    assert run_stack("app-disruption-budget", app(budget=False)) == [
+        ("Deployment hse-app must have a PodDisruptionBudget selecting its pods.", "")]
+
+
+def keys(rotation=True, secret_key="arn:aws:kms:us-east-1:1:key/mrk-1", region_key="arn:aws:kms:us-east-1:1:key/mrk-1"):
+    out = [stack(awsRegion="us-east-1", kmsKeyArn=region_key),
+           res(t.SECRET, "secret", {"id": "arn:aws:secretsmanager:us-east-1:1:secret:s", "kmsKeyId": secret_key})]
+    if rotation:
+        out.append(res(t.SECRET_ROTATION, "rotation", {"secretId": "arn:aws:secretsmanager:us-east-1:1:secret:s"}))
+    return out
+
+
+def test_key_and_secret_stack_rules():
+    assert run_stack("secret-rotation", keys()) == []
+    assert run_stack("secret-rotation", keys(rotation=False)) == [("Secrets Manager secret must rotate automatically.", "secret")]
+    assert run_stack("regional-keys", keys()) == []
+    assert run_stack("regional-keys", keys(secret_key="arn:aws:kms:eu-west-1:1:key/mrk-1")) == [
+        ("Resource must be encrypted with a key of its own region us-east-1 (kmsKeyId is in eu-west-1).", "secret")]
+    assert run_stack("regional-keys", keys(region_key="arn:aws:kms:eu-west-1:1:key/mrk-1")) == [
+        ("Region us-east-1 must have its own KMS key.", "")]
+
+
+def buckets(block=True, encrypted=True):
+    out = [res(t.BUCKET, "logs", {"bucket": "logs-1"})]
+    if block:
+        out.append(res(t.BUCKET_PUBLIC_ACCESS_BLOCK, "logs-pab", {"bucket": "logs-1", **{k: True for k in (
+            "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}}))
+    if encrypted:
+        out.append(res(t.BUCKET_ENCRYPTION, "logs-sse", {"bucket": "logs-1", "rules": [
+            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}))
+    return out
+
+
+def test_bucket_stack_rules():
+    assert run_stack("s3-public-access-blocked", buckets()) == []
+    assert run_stack("s3-public-access-blocked", buckets(block=False)) == [
+        ("S3 bucket must block every kind of public access.", "logs")]
+    assert run_stack("s3-default-encryption", buckets()) == []
+    assert run_stack("s3-default-encryption", buckets(encrypted=False)) == [
+        ("S3 bucket must have default server-side encryption.", "logs")]
+
+
+def test_modeled_rto_both_sides():
+    assert run_stack("modeled-rto-within-objective", [stack(modeledRto={"totalSeconds": 300})]) == []
+    assert run_stack("modeled-rto-within-objective", [stack(modeledRto={"totalSeconds": 301})]) == [
+        ("Modeled RTO (totalSeconds) must be within 300 s (found 301).", "")]
