@@ -67,6 +67,10 @@ class CacheSettings:
         return f"redis{self.engine_version.split('.')[0]}"
 
 
+ROTATION_APPLICATION = ("arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
+                        "SecretsManagerElasticacheUserRotation")
+
+
 @dataclass(frozen=True)
 class RedisClusterArgs:
     """Inputs of `RedisCluster`."""
@@ -89,6 +93,11 @@ class RedisClusterArgs:
     global_datastore_id: Optional[pulumi.Input[str]] = None
     """The datastore a secondary joins (from the primary's outputs)."""
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    rotation_days: int = 30
+    """Days between rotations of the tenants' passwords."""
+    rotation_function_name: str = ""
+    """Name of the region's rotation function (Lambda names are per region); empty: no rotation."""
+    region: str = ""
     """Where alarms notify (the observability tier's topic); none yet."""
 
 
@@ -118,12 +127,24 @@ class RedisCluster(pulumi.ComponentResource):
             opts=child,
         )]
         self.tenant_secret_arns = {}
+        rotation = None
+        if args.rotation_function_name:
+            # AWS's rotation function for ElastiCache users: it sets a new password on the
+            # user named by the secret's `user_arn` (ModifyUser), then stores it.
+            rotation = aws.serverlessrepository.CloudFormationStack(
+                f"{name}-rotation-fn",
+                application_id=ROTATION_APPLICATION,
+                capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
+                parameters={"functionName": args.rotation_function_name,
+                            "endpoint": f"https://secretsmanager.{args.region}.amazonaws.com",
+                            "kmsKeyArn": args.key_arn},
+                opts=child)
         for tenant in s.tenants:
             password = random.RandomPassword(
                 f"{name}-{tenant}-password", length=40, special=False,
                 opts=pulumi.ResourceOptions(parent=self, provider=args.rnd_provider))
             user_name = f"tenant-{tenant}"
-            users.append(aws.elasticache.User(
+            user = aws.elasticache.User(
                 f"{name}-user-{tenant}",
                 user_id=f"{args.user_id_prefix}{tenant}",
                 user_name=user_name,
@@ -131,8 +152,10 @@ class RedisCluster(pulumi.ComponentResource):
                 access_string=access_string(tenant_rules(tenant)),
                 authentication_mode=aws.elasticache.UserAuthenticationModeArgs(
                     type="password", passwords=[password.result]),
-                opts=child,
-            ))
+                # Rotation sets new passwords in AWS; a deploy must not put the first one back.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["authenticationMode"] if rotation else []),
+            )
+            users.append(user)
             secret = aws.secretsmanager.Secret(
                 f"{name}-{tenant}-secret",
                 name_prefix=f"{args.secret_name_prefix}{tenant}-",
@@ -141,13 +164,21 @@ class RedisCluster(pulumi.ComponentResource):
                 recovery_window_in_days=7,
                 opts=child,
             )
-            aws.secretsmanager.SecretVersion(
+            # `user_arn` ties the secret to its user for the rotation function.
+            value = aws.secretsmanager.SecretVersion(
                 f"{name}-{tenant}-secret-value",
                 secret_id=secret.id,
-                secret_string=pulumi.Output.secret(password.result.apply(lambda pw, u=user_name, t=tenant: json.dumps(
-                    {"username": u, "password": pw, "keyPrefix": key_prefix(t)}))),
-                opts=child,
+                secret_string=pulumi.Output.secret(pulumi.Output.all(password.result, user.arn).apply(
+                    lambda v, u=user_name, t=tenant: json.dumps(
+                        {"username": u, "password": v[0], "user_arn": v[1], "keyPrefix": key_prefix(t)}))),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"] if rotation else []),
             )
+            if rotation is not None:
+                aws.secretsmanager.SecretRotation(
+                    f"{name}-{tenant}-rotation", secret_id=secret.id,
+                    rotation_lambda_arn=rotation.outputs.apply(lambda o: o["RotationLambdaARN"]),
+                    rotation_rules={"automatically_after_days": args.rotation_days},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[value, user]))
             self.tenant_secret_arns[tenant] = secret.arn
 
         group = aws.elasticache.UserGroup(

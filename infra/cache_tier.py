@@ -15,7 +15,7 @@ from components.redis_cluster import CacheSettings, RedisCluster, RedisClusterAr
 from components.region_stack import RegionStack
 from infra.config import StackConfig, cache_user_id
 from infra.contract import RegionExports
-from infra.naming import prefix
+from infra.naming import physical_prefix, prefix
 from infra.providers import RegionalProviders
 
 
@@ -44,7 +44,8 @@ def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: Reg
         subnet_ids=region.subnet_ids["data"], security_group_id=region.security_groups.redis_group_id,
         key_arn=key_arn, rnd_provider=providers.random, global_datastore=role,
         global_datastore_id=primary_exports.cache_global_datastore_id if role == "secondary" else None,
-        alarm_actions=tuple(alarm_actions),
+        alarm_actions=tuple(alarm_actions), rotation_days=cfg.database.secret_rotation_days,
+        rotation_function_name=f"{physical_prefix(cfg.environment, cfg.stack)}-cache-rotation", region=cfg.aws_region,
     ), pulumi.ResourceOptions(providers=[providers.home]))
     return {
         "cacheConfigurationEndpoint": cluster.configuration_endpoint,

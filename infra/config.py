@@ -153,7 +153,7 @@ class DatabaseConfig(_Section):
     slow_query_ms: int = Field(1000, alias="dbSlowQueryMs",
                                description="Statements slower than this are logged (log_min_duration_statement), 0 to 60000.")
     secret_rotation_days: int = Field(30, alias="dbSecretRotationDays",
-                                      description="Days between rotations of the master password, 1 to 365.")
+                                      description="Days between rotations of the database master password and the tenants' Redis passwords, 1 to 365.")
     monitoring_interval: int = Field(60, alias="dbMonitoringInterval",
                                      description="Enhanced monitoring interval in seconds: 1, 5, 10, 15, 30 or 60.")
     storage_gib: int = Field(100, alias="dbStorageGib",

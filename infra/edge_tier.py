@@ -8,6 +8,7 @@ primary's outputs, and every record a stack declares points at its own region.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 import pulumi
@@ -49,9 +50,36 @@ def tenant_plan(edge: EdgeConfig, routing: RoutingTable) -> list[dict]:
     return plan
 
 
+def dnssec_key_policy(account_id: str) -> str:
+    """Root administers the signing key; Route53's DNSSEC service signs with it for this account's zones."""
+    source = {"aws:SourceAccount": account_id}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "RootAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Route53DnssecSigns", "Effect": "Allow", "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+         "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"], "Resource": "*",
+         "Condition": {"StringEquals": source, "ArnLike": {"aws:SourceArn": "arn:aws:route53:::hostedzone/*"}}},
+        {"Sid": "Route53DnssecGrants", "Effect": "Allow", "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+         "Action": "kms:CreateGrant", "Resource": "*",
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": source}}]})
+
+
+def _sign_zone(name: str, zone: aws.route53.Zone, account_id: str, provider: aws.Provider) -> None:
+    """DNSSEC for the zone the primary creates: a key-signing key from an asymmetric KMS key
+    in us-east-1 (where Route53 requires it), then signing. The parent zone or registrar
+    must then publish the DS record (docs/edge.md)."""
+    key = aws.kms.Key(f"{name}-dnssec-key", description="HSE platform DNSSEC key-signing key (Route53)",
+                      customer_master_key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY", deletion_window_in_days=30,
+                      policy=dnssec_key_policy(account_id), opts=pulumi.ResourceOptions(provider=provider))
+    ksk = aws.route53.KeySigningKey(f"{name}-ksk", hosted_zone_id=zone.zone_id, key_management_service_arn=key.arn,
+                                    name="hse", status="ACTIVE", opts=pulumi.ResourceOptions(provider=provider))
+    aws.route53.HostedZoneDnsSec(f"{name}-dnssec", hosted_zone_id=ksk.hosted_zone_id, signing_status="SIGNING",
+                                 opts=pulumi.ResourceOptions(provider=provider, depends_on=[ksk]))
+
+
 def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProviders, routing: RoutingTable,
                     primary_exports: Optional[RegionExports], engine: str, alarm_topic_arn: Any,
-                    latency_alarm_ms: int, archive_days: int) -> dict[str, Any]:
+                    latency_alarm_ms: int, archive_days: int, account_id: str) -> dict[str, Any]:
     """Declare the edge; return its stack outputs. Its alarms (in us-east-1) notify
     `alarm_topic_arn`, a topic in us-east-1."""
     name = prefix(cfg.stack)
@@ -68,6 +96,7 @@ def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProvi
                                 # change its name servers: `pulumi destroy` must not do it by accident.
                                 opts=pulumi.ResourceOptions(provider=providers.home, protect=True))
         zone_id = zone.zone_id
+        _sign_zone(name, zone, account_id, providers.aws(GLOBAL_REGION))
 
     dns = GeoDns(f"{name}-dns", GeoDnsArgs(
         stack=cfg.stack, aws_region=cfg.aws_region, domain=edge.domain, zone_id=zone_id,

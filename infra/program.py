@@ -117,7 +117,7 @@ def main(project_dir: Path) -> None:
     cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary, alarm_actions=(topic_arn,))
     edge_cfg = edge_settings(cfg, others)
     edge = build_edge_tier(cfg, edge_cfg, providers, routing, primary, cfg.database.engine, edge_topic_arn,
-                           cfg.observability.latency_alarm_ms, cfg.observability.archive_days)
+                           cfg.observability.latency_alarm_ms, cfg.observability.archive_days, account_id)
     workloads = build_workloads_tier(cfg, others, edge_cfg, providers, region, key_arns[cfg.aws_region],
                                      edge["hostedZoneId"], data, cache, routing.version)
     observability = build_observability_tier(cfg, others, providers, region, account_id, key_arns[cfg.aws_region],

@@ -109,6 +109,8 @@ ANSWERS: dict[str, Answer] = {
     "aws:cloudfront/function:Function": _cloudfront_function,
     "aws:cloudfront/monitoringSubscription:MonitoringSubscription": lambda c: str(c.get("distributionId")),
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:route53/keySigningKey:KeySigningKey": lambda c: f"{c.get('hostedZoneId')},{c.get('name')}",
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec": lambda c: str(c.get("hostedZoneId")),
 }
 
 

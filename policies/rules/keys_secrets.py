@@ -13,6 +13,10 @@ KEY_FIELDS = ("kmsKeyId", "kmsKeyArn", "performanceInsightsKmsKeyId")
 
 
 def key_rotation(args, report_violation):
+    """Symmetric keys only: KMS cannot rotate asymmetric or HMAC keys (a DNSSEC signing key
+    is asymmetric), as checkov's CKV_AWS_7 also skips them."""
+    if args.props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        return
     if args.props.get("enableKeyRotation") is not True:
         report_violation("KMS key must have automatic rotation enabled.")
 

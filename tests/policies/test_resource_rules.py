@@ -142,6 +142,13 @@ def test_happy_path_passes_and_one_change_fails(policy, type_, happy, change, me
     assert run_resource(policy, type_, changed(happy, **change), ignore_changes=ignores) == [message]
 
 
+def test_asymmetric_keys_cannot_rotate_and_are_not_asked_to():
+    signing = changed(f.KMS_KEY, enableKeyRotation=False, customerMasterKeySpec="ECC_NIST_P256")
+    assert run_resource("kms-key-rotation", t.KMS_KEY, signing) == []
+    assert run_resource("kms-key-rotation", t.KMS_KEY, changed(signing, customerMasterKeySpec="SYMMETRIC_DEFAULT")) == [
+        "KMS key must have automatic rotation enabled."]
+
+
 def test_other_types_are_not_checked():
     assert run_resource("rds-cluster-storage-encrypted", t.RDS_INSTANCE, {"storageEncrypted": False}) == []
 
