@@ -21,7 +21,7 @@ GLOBAL = "aws:rds/globalCluster:GlobalCluster"
 # -- keys ----------------------------------------------------------------------------------
 def test_the_primary_creates_a_key_for_every_region(plans) -> None:
     plan = plans["us-east"]
-    key = plan.single("aws:kms/key:Key")
+    key = plan.one("aws:kms/key:Key", "hse-us-east-keys-us-east-1")
     assert key.input("multiRegion") is True and key.input("enableKeyRotation") is True
     assert key.input("deletionWindowInDays") == 30
     replicas = {plan.get(r.provider_urn).input("region"): r for r in plan.find("aws:kms/replicaKey:ReplicaKey")}
@@ -164,7 +164,8 @@ def test_writer_and_reader_in_different_zones(plans) -> None:
     instances = plans["us-east"].find(INSTANCE)
     assert [i.input("availabilityZone") for i in instances] == ["us-east-1a", "us-east-1b"]
     assert [i.input("promotionTier") for i in instances] == [0, 1]
-    assert len(plans["eu-west"].find(INSTANCE)) == 1
+    # The secondaries' files ask for two instances: readers in two AZs.
+    assert [i.input("availabilityZone") for i in plans["eu-west"].find(INSTANCE)] == ["eu-west-1a", "eu-west-1b"]
 
 
 # -- credentials ---------------------------------------------------------------------------
@@ -182,13 +183,13 @@ def test_credentials_are_generated_kept_replicated_and_rotated(plans) -> None:
                         "username": "hse_admin", "password": cluster.input("masterPassword"), "dbname": "hse"}
     assert version.to_export()["inputs"]["secretString"]["ciphertext"] == "[secret]"
     assert "secretString" in version.ignore_changes
-    rotation = plan.single("aws:secretsmanager/secretRotation:SecretRotation")
+    rotation = plan.one("aws:secretsmanager/secretRotation:SecretRotation", "hse-us-east-db-credentials-rotation")
     assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
     # The first rotation runs at once and connects: the credentials and the writer must exist.
     writer = plan.find(INSTANCE)[0]
     assert {version.urn, writer.urn} <= set(rotation.dependencies)
     assert plan.single("aws:rds/proxy:Proxy").dependencies and version.urn in plan.single("aws:rds/proxy:Proxy").dependencies
-    function = plan.single("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
+    function = plan.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack", "hse-us-east-db-credentials-rotation-fn")
     assert function.input("applicationId").endswith("applications/SecretsManagerRDSPostgreSQLRotationSingleUser")
     assert rotation.input("rotationLambdaArn") == function.output("outputs")["RotationLambdaARN"]
     assert function.input("parameters")["vpcSecurityGroupIds"] == plan.outputs["appSecurityGroupId"]
@@ -303,8 +304,9 @@ def test_non_default_database_values_arrive(staging) -> None:
         {"name": "apg_write_forward.consistency_mode", "value": "session", "applyMethod": "pending-reboot"}
     assert primary_params["log_min_duration_statement"]["value"] == "250"
     assert {i.input("monitoringInterval") for i in primary.find(INSTANCE)} == {15}
-    assert primary.single("aws:secretsmanager/secretRotation:SecretRotation").input("rotationRules") == \
-        {"automaticallyAfterDays": 14}
+    # The same period rotates the database master password and every tenant's Redis password.
+    assert {r.input("rotationRules")["automaticallyAfterDays"]
+            for r in primary.find("aws:secretsmanager/secretRotation:SecretRotation")} == {14}
     (rule,) = primary.single("aws:backup/plan:Plan").input("rules")
     assert rule["lifecycle"] == {"deleteAfter": 35}
     # 25 per instance × 5 = 125 of db.r6g.xlarge's 3479: 3.6 % -> 4 (write forwarding keeps 25 % aside).

@@ -3,6 +3,8 @@ table, the latency-routed default, tenant records, residency, and the modeled RT
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.engine.plan import StackPlan
@@ -183,3 +185,21 @@ def test_the_modeled_rto_is_under_the_specs_five_minutes(plans, staging) -> None
     fast = staging["us-east"].outputs["modeledRto"]
     # 10 s x 2, then max(TTL 30, promotion 60), then 30 s reconnect.
     assert (fast["detectionSeconds"], fast["totalSeconds"], fast["fastProfileTotalSeconds"]) == (20, 110, 110)
+
+
+def test_the_created_zone_is_signed_with_dnssec(plans, staging) -> None:
+    plan = plans["us-east"]
+    zone = plan.single(ZONE)
+    key = plan.one("aws:kms/key:Key", "hse-us-east-dnssec-key")
+    assert (key.input("customerMasterKeySpec"), key.input("keyUsage")) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    assert plan.get(key.provider_urn).input("region") == "us-east-1"
+    statements = {s["Sid"]: s for s in json.loads(key.input("policy"))["Statement"]}
+    assert statements["Route53DnssecSigns"]["Principal"] == {"Service": "dnssec-route53.amazonaws.com"}
+    assert statements["Route53DnssecSigns"]["Action"] == ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"]
+    ksk = plan.single("aws:route53/keySigningKey:KeySigningKey")
+    assert (ksk.input("hostedZoneId"), ksk.input("keyManagementServiceArn"), ksk.input("status")) == \
+           (zone.output("zoneId"), key.output("arn"), "ACTIVE")
+    signing = plan.single("aws:route53/hostedZoneDnsSec:HostedZoneDnsSec")
+    assert signing.input("signingStatus") == "SIGNING" and ksk.urn in signing.dependencies
+    # A zone referenced by id belongs to someone else: not signed by this program.
+    assert staging["us-east"].find("aws:route53/keySigningKey:KeySigningKey") == []

@@ -74,8 +74,18 @@ def test_tenant_passwords_live_in_secrets_manager_with_the_regional_key(plans, s
     assert secret.input("namePrefix") == f"hse/production/{stack}/cache/platform-"
     value = plan.one("aws:secretsmanager/secretVersion:SecretVersion", f"hse-{stack}-cache-platform-secret-value")
     password = plan.one("random:index/randomPassword:RandomPassword", f"hse-{stack}-cache-platform-password")
+    user = plan.one("aws:elasticache/user:User", f"hse-{stack}-cache-user-platform")
     assert json.loads(value.input("secretString")) == {
-        "username": "tenant-platform", "password": password.output("result"), "keyPrefix": "tenant:platform:"}
+        "username": "tenant-platform", "password": password.output("result"), "user_arn": user.output("arn"),
+        "keyPrefix": "tenant:platform:"}
+    # Secrets Manager rotates the password (ModifyUser); deploys leave the rotated value alone.
+    rotation = plan.one("aws:secretsmanager/secretRotation:SecretRotation", f"hse-{stack}-cache-platform-rotation")
+    assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
+    assert rotation.input("secretId") == secret.id and value.urn in rotation.dependencies
+    function = plan.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack", f"hse-{stack}-cache-rotation-fn")
+    assert function.input("applicationId").endswith(":applications/SecretsManagerElasticacheUserRotation")
+    assert function.input("parameters")["functionName"] == f"hse-production-{stack}-cache-rotation"
+    assert "secretString" in value.ignore_changes and user.ignore_changes == ["authenticationMode"]
     assert plan.outputs["cacheTenantSecretArns"] == {"platform": secret.output("arn")}
     assert password.output("result") not in json.dumps(plan.to_export())
 

@@ -72,6 +72,8 @@ def test_a_changed_resource_fires_its_rule(plans, engine, stack, type_, name, pr
 
 
 def test_an_app_instance_count_that_disagrees_with_the_pool_fires(plans):
-    found = fired(plans["eu-west"], stack_config={"hse:appInstanceCount": "4"})
+    plan = copy.deepcopy(plans["eu-west"])
+    plan.root.outputs["appInstanceCount"] = 4
+    found = fired(plan)
     assert ("db-proxy-pool-size", "(stack)",
             "Database pool must be 20 connections per application instance, 80 for 4 instances (found 60).") in found

@@ -8,34 +8,54 @@ from policies.cli import main
 from tests.conftest import PROJECT_DIR
 
 
-def test_all_stacks_exit_1_on_a_mandatory_violation_and_write_json_and_sarif(tmp_path, plans, capsys):
+def _plan_file(tmp_path, plan, rotation: bool = True):
+    """The stack's export as the plan command writes it; `rotation=False` turns the
+    rotation of its symmetric KMS key off."""
+    export = plan.to_export()
+    for resource in export["deployment"]["resources"]:
+        if resource["type"] == "aws:kms/key:Key" and resource["inputs"].get("multiRegion"):
+            resource["inputs"]["enableKeyRotation"] = rotation
+    path = tmp_path / f"{plan.stack}.json"
+    path.write_text(json.dumps(export))
+    return path
+
+
+def test_all_real_stacks_pass_and_write_json_and_sarif(tmp_path, plans, capsys):
     code = main(["check", "--all", "--no-color", "--json", str(tmp_path / "r.json"), "--sarif", str(tmp_path / "r.sarif")])
     out = capsys.readouterr().out
-    assert code == 1
-    assert "us-east: FAIL — 11 mandatory, 0 advisory violation(s) over 160 resources" in out
+    assert code == 0
+    for stack, plan in plans.items():
+        assert f"{stack}: PASS — 0 mandatory, 0 advisory violation(s) over {len(plan.resources)} resources" in out
     data = json.loads((tmp_path / "r.json").read_text())
     assert [s["stack"] for s in data["stacks"]] == ["us-east", "eu-west", "ap-se"]
     sarif = json.loads((tmp_path / "r.sarif").read_text())
     assert sarif["version"] == "2.1.0"
     rules = sarif["runs"][0]["tool"]["driver"]["rules"]
-    assert all(r["shortDescription"]["text"] for r in rules)
-    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"route53-dnssec", "secret-rotation", "alarm-notifies-topic",
-                                                                 "rds-cluster-multi-az"}
+    assert all(r["shortDescription"]["text"] for r in rules) and len(rules) >= 40
+    assert sarif["runs"][0]["results"] == []
+
+
+def test_a_mandatory_violation_exits_1_and_reaches_the_sarif(tmp_path, plans, capsys):
+    path = _plan_file(tmp_path, plans["us-east"], rotation=False)
+    sarif = tmp_path / "r.sarif"
+    assert main(["check", "--plan", str(path), "--no-color", "--sarif", str(sarif)]) == 1
+    assert "us-east: FAIL — 1 mandatory, 0 advisory" in capsys.readouterr().out
+    (result,) = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("kms-key-rotation", "error")
 
 
 def test_exit_0_when_the_violated_policies_are_advisory(tmp_path, plans, capsys):
     (tmp_path / "config.json").write_text(json.dumps({"all": "advisory"}))
-    assert main(["check", "--stack", "eu-west", "--config", str(tmp_path / "config.json"), "--no-color"]) == 0
-    assert "eu-west: PASS — 0 mandatory, 12 advisory violation(s) over 148 resources" in capsys.readouterr().out
+    path = _plan_file(tmp_path, plans["us-east"], rotation=False)
+    assert main(["check", "--plan", str(path), "--config", str(tmp_path / "config.json"), "--no-color"]) == 0
+    assert "us-east: PASS — 0 mandatory, 1 advisory violation(s)" in capsys.readouterr().out
 
 
 def test_a_plan_file_is_checked_without_the_program(tmp_path, plans, capsys):
-    path = tmp_path / "us-east.json"
-    path.write_text(json.dumps(plans["us-east"].to_export()))
-    assert main(["check", "--plan", str(path), "--no-color"]) == 1
+    assert main(["check", "--plan", str(_plan_file(tmp_path, plans["us-east"])), "--no-color"]) == 0
     out = capsys.readouterr().out
     assert "us-east: aurora-global-ignore-changes not applicable: a stack export holds no resource options" in out
-    assert "us-east: FAIL — 11 mandatory" in out
+    assert "us-east: PASS — 0 mandatory" in out
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
