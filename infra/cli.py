@@ -4,6 +4,7 @@
     python -m infra.cli plan --stack eu-west               # one stack (its peers are planned first)
     python -m infra.cli plan --all --out plan/             # also write <stack>.json like `pulumi stack export`
     python -m infra.cli plan --all --diff main-plan/       # what changes against an earlier --out
+    python -m infra.cli plan --all --policy                # and the policy pack's verdict per stack
     python -m infra.cli validate                           # check every stack file, report all problems
     python -m infra.cli routing --markdown docs/routing.md # the routing table the stack files give
 
@@ -17,6 +18,7 @@ Exit codes:
   1  other error (unwritable --out, unreadable --diff, a failure inside the program)
   2  invalid configuration or usage (nothing was planned or written)
   3  changes present (only with --detailed-exitcode)
+  4  a mandatory policy is violated (only with --policy; the plan is still written)
   130  interrupted (Ctrl-C); nothing half-written is left behind
   141  output closed early (e.g. piped into head)
 """
@@ -49,6 +51,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID_CONFIG = 2
 EXIT_CHANGES = 3
+EXIT_POLICY = 4
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
@@ -173,9 +176,24 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         write_json(args.json, summary_json(plans, diffs))
         console.print(f"wrote {args.json}")
+    if args.policy and not policy_verdict(engine, plans, console):
+        return EXIT_POLICY
     if args.detailed_exitcode and any(d.changed for d in diffs):
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def policy_verdict(engine: Engine, plans: list[StackPlan], console: Console) -> bool:
+    """Run the policy pack over the plans just made; print its table and verdicts. True
+    when no mandatory policy is violated."""
+    from policies import report
+    from policies.pack import load_config, resolve
+    from policies.runner import check_plan
+
+    config = resolve(load_config(None))
+    results = [check_plan(plan, config, stack_config=engine.project.stack_file(plan.stack).config) for plan in plans]
+    report.print_table(console, results)
+    return not any(r.mandatory for r in results)
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
@@ -234,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help=f"exit {EXIT_CHANGES} when --diff finds changes, {EXIT_OK} when it finds none")
     plan.add_argument("--summary-only", action="store_true", help="skip the resource tree")
+    plan.add_argument("--policy", action="store_true",
+                      help="end with the policy pack's verdict per stack (exit 4 on a mandatory violation)")
     plan.set_defaults(func=cmd_plan)
     validate = sub.add_parser("validate", help="check the stack files without planning")
     validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")

@@ -322,3 +322,18 @@ def test_a_failed_json_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> 
         cli.write_json(report, {"version": 1})
     assert report.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_plan_with_policy_ends_with_each_verdict(tmp_path) -> None:
+    code, text, _ = run("plan", "--all", "--summary-only", "--policy")
+    assert code == 0
+    for stack in ("us-east", "eu-west", "ap-se"):
+        assert f"{stack}: PASS — 0 mandatory, 0 advisory violation(s)" in text
+    # Config the validation allows (a dev stack's short retention) but the pack forbids: exit 4.
+    project = copy_project(tmp_path / "project")
+    edit_stack(project, "us-east", dbBackupRetentionDays=7, dbAllowShortRetention=True)
+    code, text, _ = run("--project", str(project), "plan", "--stack", "us-east", "--summary-only", "--policy",
+                        "--out", str(tmp_path / "out"))
+    assert code == 4
+    assert "us-east: FAIL — 2 mandatory" in text and "rds-backup-retention" in text
+    assert (tmp_path / "out" / "us-east.json").exists(), "the plan is written even when the pack fails"
