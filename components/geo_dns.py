@@ -87,42 +87,21 @@ class GeoDns(pulumi.ComponentResource):
             opts=child,
         )
         self.health_check_id = check.id
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-health-alarm",
-            alarm_description=f"{args.stack} ({args.aws_region}) failed {args.failure_threshold} consecutive health "
-                              f"checks of {self.endpoint}{HEALTH_PATH}: Route53 routes its users elsewhere",
-            namespace="AWS/Route53",
-            metric_name="HealthCheckStatus",
-            dimensions={"HealthCheckId": check.id},
-            statistic="Minimum",
-            period=60,
-            evaluation_periods=1,
-            comparison_operator="LessThanThreshold",
-            threshold=1,
-            treat_missing_data="breaching",
-            alarm_actions=list(args.alarm_actions),
-            ok_actions=list(args.alarm_actions),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
-        )
+        def alarm(suffix: str, description: str, metric: str, statistic: str, periods: int, comparison: str,
+                  threshold: float, missing: str) -> None:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}", alarm_description=f"{args.stack} ({args.aws_region}) {description}",
+                namespace="AWS/Route53", metric_name=metric, dimensions={"HealthCheckId": check.id},
+                statistic=statistic, period=60, evaluation_periods=periods, datapoints_to_alarm=periods,
+                comparison_operator=comparison, threshold=threshold, treat_missing_data=missing,
+                alarm_actions=list(args.alarm_actions), ok_actions=list(args.alarm_actions),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider))
 
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-latency-alarm",
-            alarm_description=f"{args.stack} ({args.aws_region}) answers {HEALTH_PATH} slower than "
-                              f"{args.latency_alarm_ms} ms for 3 minutes",
-            namespace="AWS/Route53",
-            metric_name="TimeToFirstByte",
-            dimensions={"HealthCheckId": check.id},
-            statistic="Average",
-            period=60,
-            evaluation_periods=3,
-            datapoints_to_alarm=3,
-            comparison_operator="GreaterThanThreshold",
-            threshold=args.latency_alarm_ms,
-            treat_missing_data="missing",
-            alarm_actions=list(args.alarm_actions),
-            ok_actions=list(args.alarm_actions),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider),
-        )
+        alarm("health-alarm", f"failed {args.failure_threshold} consecutive health checks of "
+                              f"{self.endpoint}{HEALTH_PATH}: Route53 routes its users elsewhere",
+              "HealthCheckStatus", "Minimum", 1, "LessThanThreshold", 1, "breaching")
+        alarm("latency-alarm", f"answers {HEALTH_PATH} slower than {args.latency_alarm_ms} ms for 3 minutes",
+              "TimeToFirstByte", "Average", 3, "GreaterThanThreshold", args.latency_alarm_ms, "missing")
 
         self.records = {}
 
