@@ -7,6 +7,8 @@
     python -m infra.cli plan --all --policy                # and the policy pack's verdict per stack
     python -m infra.cli validate                           # check every stack file, report all problems
     python -m infra.cli routing --markdown docs/routing.md # the routing table the stack files give
+    python -m infra.cli report --out report/               # the plan as an HTML page (diagram, map, figures)
+    python -m infra.cli report --out report/ --diff main-plan/ --drill drill.json
 
 `plan` evaluates the program offline (no Pulumi CLI, no cloud account) after
 validating every stack file. It prints each stack's resources, counts and outputs;
@@ -32,6 +34,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, TextIO
 
@@ -176,6 +179,11 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         write_json(args.json, summary_json(plans, diffs))
         console.print(f"wrote {args.json}")
+    if args.report:
+        all_diffs = None
+        if baseline is not None:
+            all_diffs = diffs if args.all else None
+        _write_report(args, console, engine, all_diffs)
     if args.policy and not policy_verdict(engine, plans, console):
         return EXIT_POLICY
     if args.detailed_exitcode and any(d.changed for d in diffs):
@@ -194,6 +202,57 @@ def policy_verdict(engine: Engine, plans: list[StackPlan], console: Console) -> 
     results = [check_plan(plan, config, stack_config=engine.project.stack_file(plan.stack).config) for plan in plans]
     report.print_table(console, results)
     return not any(r.mandatory for r in results)
+
+
+def _write_report(args: argparse.Namespace, console: Console, engine: Engine,
+                  diffs: Optional[list[StackDiff]]) -> None:
+    """Build the HTML report of every stack and write it to `args.report` (with a screenshot if asked)."""
+    from infra.report import build, drill
+    from infra.report.browser import BrowserError, screenshot
+    from infra.report.diagram import DiagramError
+
+    started = time.perf_counter()
+    try:
+        timeline = drill.load(args.drill) if args.drill else None
+    except drill.DrillFileError as exc:
+        raise UserError(str(exc)) from None
+    plans = engine.plan_all()
+    if diffs is None and args.diff:
+        baseline = read_baseline(args.diff)
+        diffs = [diff_exports(p.stack, baseline.get(p.stack), p.to_export()) for p in plans]
+        diffs += [deleted_stack(gone, baseline[gone]) for gone in sorted(set(baseline) - {p.stack for p in plans})]
+    try:
+        report = build.build(engine, plans, diffs, str(args.diff or ""), timeline)
+        index = build.write(report, args.report)
+    except (build.ReportError, DiagramError) as exc:
+        raise UserError(str(exc)) from None
+    console.print(f"wrote {index} ({len(plans)} stacks) in {time.perf_counter() - started:.1f} s")
+    if args.screenshot:
+        try:
+            screenshot(index, args.screenshot)
+        except BrowserError as exc:
+            raise UserError(str(exc)) from None
+        console.print(f"wrote {args.screenshot}")
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Validate every stack file, plan every stack and write the HTML report."""
+    project = Project(args.project)
+    _, problems = validate_stacks(project, deploy_order(project))
+    if problems:
+        raise ConfigError(problems)
+    if args.diff:
+        read_baseline(args.diff)  # a bad --diff fails before anything is planned
+    if args.drill:
+        from infra.report import drill
+
+        try:
+            drill.load(args.drill)
+        except drill.DrillFileError as exc:
+            raise UserError(str(exc)) from None
+    args.report = args.out
+    _write_report(args, console, Engine(args.project), None)
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
@@ -254,13 +313,27 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--summary-only", action="store_true", help="skip the resource tree")
     plan.add_argument("--policy", action="store_true",
                       help="end with the policy pack's verdict per stack (exit 4 on a mandatory violation)")
-    plan.set_defaults(func=cmd_plan)
+    plan.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report of every stack to DIR "
+                                                                 "(with the diff when --diff is given)")
+    plan.add_argument("--drill", type=Path, metavar="FILE", help="with --report: the DR drill steps to chart (JSON)")
+    plan.set_defaults(func=cmd_plan, screenshot=None)
     validate = sub.add_parser("validate", help="check the stack files without planning")
     validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")
     validate.set_defaults(func=cmd_validate)
     routing = sub.add_parser("routing", help="show the routing table the stack files give")
     routing.add_argument("--markdown", type=Path, metavar="FILE", help="write it as Markdown (docs/routing.md)")
     routing.set_defaults(func=cmd_routing)
+    report = sub.add_parser("report", help="write the plan of every stack as a self-contained HTML page")
+    report.add_argument("--out", type=Path, metavar="DIR", required=True,
+                        help="folder for index.html and its files (created if needed)")
+    report.add_argument("--diff", type=Path, metavar="DIR", help="mark what changes against the plan an earlier "
+                                                                 "`plan --out DIR` wrote")
+    report.add_argument("--drill", type=Path, metavar="FILE",
+                        help="DR drill steps to chart, JSON (format in infra/report/drill.py); "
+                             "without it the modeled RTO steps are charted")
+    report.add_argument("--screenshot", type=Path, metavar="PNG",
+                        help="also save a screenshot of the page taken by headless Chromium")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

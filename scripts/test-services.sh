@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the servers the test suite runs for real, from Debian's packages, when absent:
-# PostgreSQL (row-level security tests) and redis-server (tenant namespace tests). The
+# PostgreSQL (row-level security tests) and redis-server (tenant namespace tests); and what
+# the plan report needs: Graphviz (its diagram), Chromium with its driver (the report's
+# end-to-end test and screenshot) and the DejaVu fonts both draw text with. The
 # tests start their own private instances on loopback (tests/db/conftest.py,
 # tests/cache/conftest.py); this script only makes sure the binaries exist.
 # Needs root or sudo when something is missing; does nothing when all is installed.
@@ -9,6 +11,10 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
