@@ -56,8 +56,9 @@ def probes_on_health(args, report_violation):
 
 
 def _app(args, type_: str) -> list:
+    """The app's objects of a type: those labelled `app: <appName>` (one Deployment per colour)."""
     name = setting(args, "appName", APP_NAME)
-    return [r for r in of_type(args, type_) if dig(r.props, "metadata", "name") == name]
+    return [r for r in of_type(args, type_) if dig(r.props, "metadata", "labels", "app") == name]
 
 
 def _instance_count(args):
@@ -87,30 +88,30 @@ def hpa_minimum(args, report_violation):
     if not _app(args, t.DEPLOYMENT):
         return
     count = _instance_count(args)
-    name = setting(args, "appName", APP_NAME)
-    scalers = [h for h in of_type(args, t.HPA) if dig(h.props, "spec", "scaleTargetRef", "name") == name]
-    if not scalers:
-        report_violation(f"Deployment {name} must have a HorizontalPodAutoscaler.")
-    for hpa in scalers:
-        minimum = dig(hpa.props, "spec", "minReplicas")
-        if minimum != count:
-            report_violation(f"HorizontalPodAutoscaler minReplicas must be appInstanceCount = {count} (found {minimum}).",
-                             hpa.urn)
+    for deployment in _app(args, t.DEPLOYMENT):
+        name = dig(deployment.props, "metadata", "name")
+        scalers = [h for h in of_type(args, t.HPA) if dig(h.props, "spec", "scaleTargetRef", "name") == name]
+        if not scalers:
+            report_violation(f"Deployment {name} must have a HorizontalPodAutoscaler.")
+        for hpa in scalers:
+            minimum = dig(hpa.props, "spec", "minReplicas")
+            if minimum != count:
+                report_violation(f"HorizontalPodAutoscaler minReplicas must be appInstanceCount = {count} "
+                                 f"(found {minimum}).", hpa.urn)
 
 
 def disruption_budget(args, report_violation):
     """The app has a PodDisruptionBudget. Passes vacuously only when the stack declares no
     Deployment of the app at all."""
-    deployments = _app(args, t.DEPLOYMENT)
-    if not deployments:
-        return
-    labels = dig(deployments[0].props, "spec", "selector", "matchLabels", default={})
-    budgets = [p for p in of_type(args, t.PDB)
-               if dig(p.props, "spec", "selector", "matchLabels", default={}) == labels
-               and (dig(p.props, "spec", "minAvailable") is not None or dig(p.props, "spec", "maxUnavailable") is not None)]
-    if not budgets:
-        report_violation(f"Deployment {setting(args, 'appName', APP_NAME)} must have a PodDisruptionBudget "
-                         "selecting its pods.")
+    for deployment in _app(args, t.DEPLOYMENT):
+        labels = dig(deployment.props, "spec", "selector", "matchLabels", default={})
+        budgets = [p for p in of_type(args, t.PDB)
+                   if dig(p.props, "spec", "selector", "matchLabels", default={}) == labels
+                   and (dig(p.props, "spec", "minAvailable") is not None
+                        or dig(p.props, "spec", "maxUnavailable") is not None)]
+        if not budgets:
+            report_violation(f"Deployment {dig(deployment.props, 'metadata', 'name')} must have a "
+                             "PodDisruptionBudget selecting its pods.")
 
 
 POLICIES = [

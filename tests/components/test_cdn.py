@@ -181,9 +181,16 @@ def test_buckets_are_private_encrypted_and_uploads_readable_only_by_the_distribu
     ownership = plan.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "hse-us-east-cdn-logs-ownership")
     assert ownership.input("rule") == {"objectOwnership": "BucketOwnerPreferred"}
     # Log delivery sets an ACL: the distribution waits for the bucket to accept ACLs.
-    assert ownership.urn in dist.dependencies or any(d.endswith("hse-us-east-cdn-logs") for d in dist.dependencies)
+    assert ownership.urn in dist.dependencies, "the distribution waits for the logs bucket's ownership controls"
     expiry = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "hse-us-east-cdn-logs-lifecycle")
-    assert {"expiration": {"days": 90}}.items() <= {k: v for r in expiry.input("rules") for k, v in r.items()}.items()
+    rules = {r["id"]: r for r in expiry.input("rules")}
+    # Logs kept 90 days, the archive threshold also 90: no archive step.
+    assert list(rules) == ["expire", "abort-incomplete-uploads"]
+    assert (rules["expire"]["expiration"], rules["expire"]["noncurrentVersionExpiration"]) == \
+           ({"days": 90}, {"noncurrentDays": 90})
+    uploads_policy = plan.one("aws:s3/bucketPolicy:BucketPolicy", "hse-us-east-cdn-uploads-policy")
+    assert plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                    "hse-us-east-cdn-uploads-public-access").urn in uploads_policy.dependencies
 
 
 def test_the_cdn_domain_is_published_by_every_stack(plans) -> None:

@@ -47,15 +47,19 @@ def test_the_health_check_is_the_specs(plans, stack) -> None:
     (alarm,) = [a for a in plan.find(ALARM) if a.input("metricName") == "HealthCheckStatus"]
     assert alarm.input("metricName") == "HealthCheckStatus" and alarm.input("dimensions") == {"HealthCheckId": check.id}
     assert (alarm.input("comparisonOperator"), alarm.input("threshold")) == ("LessThanThreshold", 1)
+    # A check that stops reporting is as bad as a failing one.
+    assert (alarm.input("treatMissingData"), alarm.input("statistic"), alarm.input("period"),
+            alarm.input("evaluationPeriods")) == ("breaching", "Minimum", 60, 1)
     # Route53 publishes health-check metrics in us-east-1 only, whatever the stack's region.
     assert _region_of(plan, alarm) == "us-east-1"
     assert check.urn in alarm.dependencies
     # Alarms in us-east-1 notify a topic there: the primary's edge alarm topic.
-    assert alarm.input("alarmActions") == [plan.outputs["edgeAlarmTopicArn"]]
+    assert alarm.input("alarmActions") == alarm.input("okActions") == [plan.outputs["edgeAlarmTopicArn"]]
     assert plan.outputs["edgeAlarmTopicArn"].startswith("arn:aws:sns:us-east-1:")
     (latency,) = [a for a in plan.find(ALARM) if a.input("metricName") == "TimeToFirstByte"]
     assert (latency.input("threshold"), latency.input("dimensions")) == (1000, {"HealthCheckId": check.id})
     assert _region_of(plan, latency) == "us-east-1"
+    assert latency.input("okActions") == [plan.outputs["edgeAlarmTopicArn"]]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -167,6 +171,8 @@ def test_tenants_reach_their_region_and_fail_over_only_inside_their_zone(staging
     assert _tenant_records(staging["eu-west"]) == {
         f"acme.{domain}": ("PRIMARY", [f"eu-west.{domain}"], checks["eu-west"]),
         f"globex.{domain}": ("SECONDARY", [f"eu-west.{domain}"], checks["eu-west"])}
+    assert sorted(r.input("setIdentifier") for r in _dns_records(staging["eu-west"])
+                  if r.input("failoverRoutingPolicies")) == ["eu-west-acme-primary", "eu-west-globex-secondary"]
     assert _tenant_records(staging["ap-se"]) == {
         f"globex.{domain}": ("PRIMARY", [f"ap-se.{domain}"], checks["ap-se"])}
     assert staging["ap-se"].outputs["tenantRoutes"] == [

@@ -34,6 +34,7 @@ def test_replicas_and_autoscaler_minimum_are_the_regions_instance_count(plans, s
     assert [(m["resource"]["name"], m["resource"]["target"]["averageUtilization"]) for m in spec["metrics"]] == \
            [("cpu", 70), ("memory", 80)]
     (pdb,) = plan.find(PDB)
+    assert spec["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 300}}
     assert pdb.input("spec") == {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "hse-app", "colour": "blue"}}}
 
 
@@ -75,6 +76,10 @@ def test_the_app_is_configured_from_the_other_tiers_outputs(plans, stack) -> Non
     assert data["REDIS_PLATFORM_PASSWORD"] == {"key": outputs["cacheTenantSecretArns"]["platform"],
                                                "property": "password"}
     assert synced.input("spec")["refreshInterval"] == "1h"
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-app-secrets-policy").input("policy"))
+    read, decrypt = policy["Statement"]
+    assert read["Resource"] == [outputs["dbSecretArn"], *sorted(outputs["cacheTenantSecretArns"].values())]
+    assert decrypt["Resource"] == outputs["kmsKeyArn"]
     # No secret value is written into the plan: only references.
     assert not [e for e in container["env"] if "PASSWORD" in e["name"]]
 
@@ -112,6 +117,7 @@ def test_the_cluster_is_private_encrypted_and_logs_everything(plans, stack) -> N
     assert nodes.input("scalingConfig") == {"minSize": 3, "desiredSize": desired, "maxSize": high} and low == 3
     assert (nodes.input("capacityType"), nodes.input("instanceTypes"), nodes.input("amiType")) == \
            ("ON_DEMAND", ["m7g.large"], "AL2023_ARM_64_STANDARD")
+    assert nodes.ignore_changes == ["scalingConfig.desiredSize"]
     assert nodes.input("subnetIds") == plan.outputs["appSubnetIds"]
     assert plan.find("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0].input("clientIdLists") == \
            ["sts.amazonaws.com"]
@@ -133,6 +139,8 @@ def test_the_regional_load_balancer_is_the_regions_endpoint(plans, stack) -> Non
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == cert.output("certificateArn")
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] == "443"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] == \
+        "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] == "true"
     spec = service.input("spec")
     assert spec["type"] == "LoadBalancer" and spec["selector"] == {"app": "hse-app", "colour": "blue"}
@@ -179,6 +187,14 @@ def test_the_dashboard_shows_the_six_key_metrics(plans, stack) -> None:
                    "CacheHitRate", "FailoverEvent", "5xxErrorRate"):
         assert metric in text
     assert plans[stack].outputs["cdnDistributionId"] in text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_alarm_topic_is_encrypted_with_the_regional_key(plans, stack) -> None:
+    plan = plans[stack]
+    topic = plan.one("aws:sns/topic:Topic", f"hse-{stack}-alarms")
+    assert topic.input("kmsMasterKeyId") == plan.outputs["kmsKeyArn"]
+    assert topic.output("arn") == plan.outputs["alarmTopicArn"]
 
 
 def test_audits_run_everywhere_and_the_trail_on_the_primary(plans) -> None:

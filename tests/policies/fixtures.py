@@ -44,12 +44,14 @@ EKS = {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": Fals
        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}
 PROBE = {"httpGet": {"path": "/api/health", "port": 8080}}
-DEPLOYMENT = {"metadata": {"name": "hse-app"}, "spec": {
-    "replicas": 5, "selector": {"matchLabels": {"app": "hse-app"}},
+# The program's shapes: one Deployment per colour, found by its `app` label.
+DEPLOYMENT = {"metadata": {"name": "hse-app-blue", "labels": {"app": "hse-app", "colour": "blue"}}, "spec": {
+    "replicas": 5, "selector": {"matchLabels": {"app": "hse-app", "colour": "blue"}},
     "template": {"spec": {"containers": [{"name": "app", "readinessProbe": PROBE, "livenessProbe": PROBE}]}}}}
-HPA = {"metadata": {"name": "hse-app"}, "spec": {"minReplicas": 5, "maxReplicas": 20,
-                                                 "scaleTargetRef": {"kind": "Deployment", "name": "hse-app"}}}
-PDB = {"metadata": {"name": "hse-app"}, "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "hse-app"}}}}
+HPA = {"metadata": {"name": "hse-app-blue"}, "spec": {"minReplicas": 5, "maxReplicas": 20,
+                                                      "scaleTargetRef": {"kind": "Deployment", "name": "hse-app-blue"}}}
+PDB = {"metadata": {"name": "hse-app-blue"}, "spec": {"maxUnavailable": 1, "selector": {
+    "matchLabels": {"app": "hse-app", "colour": "blue"}}}}
 KMS_KEY = {"enableKeyRotation": True, "policy": (
     '{"Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, '
     '"Action": "kms:*"}, {"Sid": "Services", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", '

@@ -77,3 +77,21 @@ def test_an_app_instance_count_that_disagrees_with_the_pool_fires(plans):
     found = fired(plan)
     assert ("db-proxy-pool-size", "(stack)",
             "Database pool must be 20 connections per application instance, 80 for 4 instances (found 60).") in found
+
+
+def test_the_apps_kubernetes_objects_are_checked_on_the_real_plan(plans):
+    """The rules find the program's own objects (one Deployment per colour, by label)."""
+    plan = copy.deepcopy(plans["us-east"])
+    deployment = plan.single("kubernetes:apps/v1:Deployment")
+    deployment.inputs["spec"]["replicas"] = 1
+    hpa = plan.single("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    hpa.inputs["spec"]["minReplicas"] = 1
+    pdb = plan.single("kubernetes:policy/v1:PodDisruptionBudget")
+    del pdb.inputs["spec"]["maxUnavailable"]
+    found = fired(plan)
+    assert ("app-replicas-match-instance-count", "hse-us-east-app-blue",
+            "Deployment must run appInstanceCount = 5 replicas (found 1).") in found
+    assert ("hpa-minimum-matches-instance-count", "hse-us-east-app-blue-hpa",
+            "HorizontalPodAutoscaler minReplicas must be appInstanceCount = 5 (found 1).") in found
+    assert ("app-disruption-budget", "(stack)",
+            "Deployment hse-app-blue must have a PodDisruptionBudget selecting its pods.") in found

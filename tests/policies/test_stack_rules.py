@@ -98,6 +98,9 @@ def test_cdn_ttl_classes():
         ("CloudFront behavior /assets/* must be cached for 31536000 s (found 86400).", "cdn")]
     assert run_stack("cdn-cache-ttl-classes", cdn(dynamic={"defaultTtl": 7200})) == [
         ("CloudFront behavior * must be cached for 3600 s (found 7200).", "cdn")]
+    # The API's maximum counts too: a zero default with a 5-minute maximum still caches.
+    assert run_stack("cdn-cache-ttl-classes", cdn(api={"defaultTtl": 0, "maxTtl": 300})) == [
+        ("CloudFront behavior /api/* must be cached for no cache (found 0).", "cdn")]
 
 
 TABLE = {"continents": {"NA": "us-east", "SA": "us-east", "EU": "eu-west", "AF": "eu-west", "AS": "ap-se", "OC": "ap-se"},
@@ -155,9 +158,12 @@ def test_kubernetes_stack_rules():
     assert run_stack("hpa-minimum-matches-instance-count", app(minimum=2)) == [
         ("HorizontalPodAutoscaler minReplicas must be appInstanceCount = 5 (found 2).", "hpa")]
     assert run_stack("hpa-minimum-matches-instance-count", app()[:2]) == [
-        ("Deployment hse-app must have a HorizontalPodAutoscaler.", "")]
+        ("Deployment hse-app-blue must have a HorizontalPodAutoscaler.", "")]
     assert run_stack("app-disruption-budget", app(budget=False)) == [
-        ("Deployment hse-app must have a PodDisruptionBudget selecting its pods.", "")]
+        ("Deployment hse-app-blue must have a PodDisruptionBudget selecting its pods.", "")]
+    # A Deployment without the app's label is not the app's.
+    other = [stack(appInstanceCount=5), res(t.DEPLOYMENT, "other", changed(f.DEPLOYMENT, metadata={"name": "x"}))]
+    assert run_stack("app-replicas-match-instance-count", other) == []
 
 
 def keys(rotation=True, secret_key="arn:aws:kms:us-east-1:1:key/mrk-1", region_key="arn:aws:kms:us-east-1:1:key/mrk-1"):
@@ -202,3 +208,6 @@ def test_modeled_rto_both_sides():
     assert run_stack("modeled-rto-within-objective", [stack(modeledRto={"totalSeconds": 300})]) == []
     assert run_stack("modeled-rto-within-objective", [stack(modeledRto={"totalSeconds": 301})]) == [
         ("Modeled RTO (totalSeconds) must be within 300 s (found 301).", "")]
+    assert run_stack("modeled-rto-within-objective",
+                     [stack(modeledRto={"totalSeconds": 180, "fastProfileTotalSeconds": 301})]) == [
+        ("Modeled RTO (fastProfileTotalSeconds) must be within 300 s (found 301).", "")]
