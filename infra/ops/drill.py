@@ -345,8 +345,12 @@ def _emulator(endpoint_url: Optional[str]) -> Iterator[None]:
             urllib.request.urlopen(urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST"), timeout=5)
         yield
         return
+    import os
+
     from moto import mock_aws
 
+    # The node groups need no AMI catalogue; loading it would triple the time of a scenario.
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     with mock_aws():
         yield
 

@@ -30,7 +30,6 @@ CALLS: dict[str, str] = {
     "change_resource_record_sets": "route53:ChangeResourceRecordSets",
     # cloudwatch
     "describe_alarms_for_metric": "cloudwatch:DescribeAlarmsForMetric",
-    "describe_alarms": "cloudwatch:DescribeAlarms",
     "get_metric_statistics": "cloudwatch:GetMetricStatistics",
     "put_metric_data": "cloudwatch:PutMetricData",
     # sns
@@ -75,7 +74,7 @@ def controller_policy(*, account_id: str, table_arn: str, global_cluster_id: str
          "Resource": [f"arn:aws:route53:::hostedzone/{zone_id}"]},
         # CloudWatch reads have no resource-level permissions; the metric write is held to one namespace.
         {"Sid": "Metrics", "Effect": "Allow",
-         "Action": ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"],
+         "Action": ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricStatistics"],
          "Resource": "*"},
         {"Sid": "FailoverEventMetric", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
          "Condition": {"StringEquals": {"cloudwatch:namespace": metric_namespace}}},

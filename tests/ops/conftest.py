@@ -14,6 +14,7 @@ from infra.ops.plans import PlanView
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.pop("AWS_PROFILE", None)
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # EKS node groups need no AMI catalogue
 
 COUNTS = {"us-east": 5, "eu-west": 3, "ap-se": 3}
 
