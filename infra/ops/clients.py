@@ -12,17 +12,6 @@ from typing import Any, Callable, Optional
 import boto3
 from botocore.config import Config
 
-_SESSION: Optional[boto3.session.Session] = None
-
-
-def shared_session() -> boto3.session.Session:
-    """One session for the process: its loader reads each service model once."""
-    global _SESSION
-    if _SESSION is None:
-        _SESSION = boto3.session.Session()
-    return _SESSION
-
-
 _RETRIES = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=20)
 
 
@@ -32,7 +21,8 @@ class Clients:
     def __init__(self, endpoint_url: Optional[str] = None, session: Optional[boto3.session.Session] = None,
                  on_client: Optional[Callable[[str, str, Any], None]] = None):
         self.endpoint_url = endpoint_url
-        self._session = session or shared_session()
+        # A session of its own: an emulator patched in after an older session was made still applies.
+        self._session = session or boto3.session.Session()
         self._on_client = on_client
         self._cache: dict[tuple[str, str], Any] = {}
 

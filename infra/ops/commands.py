@@ -91,7 +91,7 @@ def cmd_failover(args: argparse.Namespace, console: Any) -> int:
     settings = Settings(hold_down_seconds=0 if args.force else args.hold_down, dry_run=args.dry_run)
     controller = Controller(clients, store, Clock(), settings)
     controller.platform.region(args.stack)  # an unknown stack is a one-line error
-    return print_outcome(controller.handle(Signal(args.stack, args.component, "ALARM", "operator")), console)
+    return print_outcome(controller.handle(Signal(args.stack, args.component, "ALARM", "operator", operator=True)), console)
 
 
 @_guarded

@@ -112,7 +112,7 @@ class Controller:
                 since = self.store.set_health(failed.stack, True)
                 self.store.record_event("health", "recovered", f"{failed.stack} healthy since {since:.0f}")
             return outcome
-        if signal.component == "region" and self.health.healthy(failed):
+        if signal.component == "region" and not signal.operator and self.health.healthy(failed):
             return self._note(Outcome("health", "noop", f"{failed.stack}: alarm {signal.source} already cleared "
                                                         "(a flap); nothing changed"))
         if signal.component == "region" and not self.settings.dry_run:

@@ -24,6 +24,8 @@ class Signal:
     state: Literal["ALARM", "OK"]
     source: str
     """The alarm's name (or the operator's command)."""
+    operator: bool = False
+    """An operator's decision (`python -m infra.cli failover`): acted on whatever the alarm says now."""
 
 
 TRIGGER_METRIC = ("AWS/Route53", "HealthCheckStatus")
