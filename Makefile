@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan test bench clean
+.PHONY: setup plan test bench drill clean
 
 $(STAMP): requirements.txt constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ plan: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-services.sh
 	$(BIN)/python -m pytest
+
+# The DR drill: six failure scenarios on an in-process AWS emulator seeded from the plan.
+drill: $(STAMP)
+	$(BIN)/python -m infra.cli drill
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
