@@ -9,6 +9,7 @@ check), 2 usage, 3 not ready (a failback gate: health under 5 minutes, lag over 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -173,7 +174,7 @@ def _with_residency_tenant(project_dir: Path, primary: str) -> Path:
 def cmd_drill(args: argparse.Namespace, console: Any) -> int:
     from infra.config import deploy_order
     from infra.engine import Engine
-    from infra.ops.drill import SCENARIOS, print_result, run_scenario
+    from infra.ops.drill import SCENARIOS, moto_server
     from infra.ops.plans import PlanView, read_plan_dir
     from infra.stackfiles import Project
 
@@ -184,10 +185,28 @@ def cmd_drill(args: argparse.Namespace, console: Any) -> int:
     views = (read_plan_dir(args.plan_dir, stacks) if args.plan_dir
              else [PlanView.of(p) for p in Engine(args.project).plan_all()])
     scenarios = args.scenario or list(SCENARIOS)
+    if args.endpoint_url and args.moto_server:
+        raise _user_error("--endpoint-url and --moto-server exclude each other")
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(moto_server()) if args.moto_server else args.endpoint_url
+        if args.moto_server:
+            console.print(f"(moto server on {endpoint})")
+        failed = _drill_scenarios(args, console, views, counts, scenarios, endpoint,
+                                  emulate=not args.endpoint_url)
+    console.print(f"\ndrill: {len(scenarios) - failed} of {len(scenarios)} scenarios passed")
+    return 1 if failed else 0
+
+
+def _drill_scenarios(args: argparse.Namespace, console: Any, views: list, counts: dict[str, int],
+                     scenarios: list[str], endpoint: Any, emulate: bool) -> int:
+    from infra.engine import Engine
+    from infra.ops.drill import binds_a_tenant, print_result, run_scenario
+    from infra.ops.plans import PlanView
+
     failed = 0
     for name in scenarios:
         these = views
-        if name == "residency" and not any(r.get("zone") for v in views for r in v.outputs.get("tenantRoutes") or []):
+        if name == "residency" and not binds_a_tenant(views):
             primary = next(v.stack for v in views if v.outputs.get("role") == "primary")
             copy = _with_residency_tenant(args.project, primary)
             try:
@@ -196,11 +215,10 @@ def cmd_drill(args: argparse.Namespace, console: Any) -> int:
                 shutil.rmtree(copy, ignore_errors=True)
             console.print(f"(residency: the plans bind no tenant; planned a copy with hse:edgeTenantRouting "
                           f"on {primary})")
-        result = run_scenario(name, these, counts, args.endpoint_url)
+        result = run_scenario(name, these, counts, endpoint, emulate)
         print_result(result, _ConsoleWriter(console))
         failed += not result.passed
-    console.print(f"\ndrill: {len(scenarios) - failed} of {len(scenarios)} scenarios passed")
-    return 1 if failed else 0
+    return failed
 
 
 class _ConsoleWriter:
@@ -248,8 +266,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     drill = sub.add_parser("drill", help="the DR drill on an AWS emulator seeded from the offline plans")
     drill.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
     drill.add_argument("--plan-dir", type=Path, help="read plans from DIR (plan --all --out DIR) instead of planning")
-    drill.add_argument("--endpoint-url", help="run against this endpoint (e.g. a moto server) instead of "
-                                              "moto in this process")
+    drill.add_argument("--endpoint-url", help="run against this AWS-compatible endpoint instead of moto in this "
+                                              "process (nothing stubbed there)")
+    drill.add_argument("--moto-server", action="store_true",
+                       help="start a moto server on loopback and run over HTTP (the stubs still apply)")
     drill.set_defaults(func=cmd_drill)
 
     failover = sub.add_parser("failover", help="fail a region over now (what the controller does on an alarm)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.ops.clock import Clock
 from infra.ops.platform import Platform, RegionRecord
@@ -87,8 +87,9 @@ class Database:
             self._rds(target).failover_global_cluster(
                 GlobalClusterIdentifier=target.db_global_cluster_id, TargetDbClusterIdentifier=target.db_cluster_arn,
                 AllowDataLoss=True)
-        except ClientError as exc:
-            reason = exc.response["Error"].get("Code", "error")
+        except (ClientError, BotoCoreError) as exc:
+            # Refused (the global cluster's state) or not offered by this endpoint at all.
+            reason = exc.response["Error"].get("Code", "error") if isinstance(exc, ClientError) else type(exc).__name__
             self._rds(target).remove_from_global_cluster(GlobalClusterIdentifier=target.db_global_cluster_id,
                                                          DbClusterIdentifier=target.db_cluster_arn)
             return Promotion(DETACHED, target.stack,

@@ -8,9 +8,10 @@ orphaned. Time is modeled (`ModelClock`): the 5-minute wait and the weight holds
 no real time, and each step carries its modeled AWS duration; the wall time printed is
 the controller's own work, measured.
 
-The emulator is moto in this process by default; `endpoint_url` points the drill at
-any AWS-compatible endpoint instead (a moto server on loopback, or a staging account
-through a proxy), reset between scenarios when it is a moto server.
+The emulator is moto in this process by default; `moto_server()` runs the same drill
+over HTTP against a moto server on loopback started here; `endpoint_url` points it at
+any other AWS-compatible endpoint (reset between scenarios when it is a moto server),
+where nothing is stubbed and the calls moto lacks go out as they are.
 """
 
 from __future__ import annotations
@@ -310,10 +311,7 @@ def residency(run: Run) -> None:
     for route in bound:
         run.result.notes.append(f"tenant {route['tenant']}: prefers {route['stack']}, data stays in {route['zone']}, "
                                 f"fallback {route['fallback'] or 'none'}")
-    zone_bound = next((r for r in bound if r["stack"] != run.platform.original_primary.stack), None)
-    if zone_bound is None:
-        raise DrillError("the residency scenario needs a tenant bound to a secondary's zone in "
-                         "hse:edgeTenantRouting (e.g. acme=eu-west@EU)")
+    zone_bound = next(r for r in bound if r["stack"] != run.platform.original_primary.stack)  # checked before
     stack = zone_bound["stack"]
     outcome = run.lose(stack)
     run.check(f"losing {stack} (a secondary) promotes nothing ({outcome.action})",
@@ -326,6 +324,12 @@ def residency(run: Run) -> None:
                if r.stack == zone_bound["fallback"]} if zone_bound["fallback"] else set()
     run.check(f"{host} answers only inside {zone_bound['zone']}: {sorted(answers) or 'nothing (unserved)'}",
               answers <= allowed)
+
+
+def binds_a_tenant(views: list[PlanView]) -> bool:
+    """Whether the plans bind a tenant to the zone of a secondary (what the residency scenario loses)."""
+    primary = next(v for v in views if v.outputs["role"] == "primary")
+    return any(r.get("zone") and r["stack"] != primary.stack for r in primary.outputs.get("tenantRoutes") or [])
 
 
 SCENARIO_RUNS: dict[str, tuple[str, Callable[[Run], None]]] = {
@@ -356,20 +360,30 @@ def _emulator(endpoint_url: Optional[str]) -> Iterator[None]:
 
 
 def run_scenario(name: str, views: list[PlanView], instance_counts: dict[str, int],
-                 endpoint_url: Optional[str] = None) -> ScenarioResult:
+                 endpoint_url: Optional[str] = None, emulate: bool = True) -> ScenarioResult:
+    """One scenario on a fresh emulator. `emulate`: answer what moto lacks (only where moto
+    runs in this process: `mock_aws`, or a moto server this process started)."""
     title, body = SCENARIO_RUNS[name]
+    primary = next(v for v in views if v.outputs["role"] == "primary")
+    if name == "residency" and not binds_a_tenant(views):
+        raise DrillError("the residency scenario needs a tenant bound to a secondary's zone in "
+                         "hse:edgeTenantRouting (e.g. acme=eu-west@EU)")
     result = ScenarioResult(name, title)
     started = time.perf_counter()
     with _emulator(endpoint_url):
         from moto.core import DEFAULT_ACCOUNT_ID
 
         emulation = Emulation(DEFAULT_ACCOUNT_ID)
-        clients = Clients(endpoint_url=endpoint_url, on_client=emulation.attach)
+        clients = Clients(endpoint_url=endpoint_url, on_client=emulation.attach if emulate else None)
         clock = ModelClock()
         state_region = next(v.outputs["awsRegion"] for v in views if v.outputs["role"] != "primary")
         seeded = seed(clients, views, instance_counts, state_region, STATE_TABLE, clock, emulation)
-        primary = next(v for v in views if v.outputs["role"] == "primary")
-        body(Run(seeded, clients, clock, emulation, result, primary.outputs.get("modeledRto")))
+        try:
+            body(Run(seeded, clients, clock, emulation, result, primary.outputs.get("modeledRto")))
+        except DrillError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a scenario that breaks is a failed check, reported in a line
+            result.checks.append(Check(f"the scenario ran to its end: {type(exc).__name__}: {exc}", False))
         result.stubbed = sorted(set(emulation.calls))
     result.wall_seconds = time.perf_counter() - started
     return result
@@ -402,11 +416,32 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
     w(f"   scenario wall time {result.wall_seconds:.2f} s (seeding the emulator included)\n")
 
 
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on loopback in this process (its URL): the drill over HTTP, stubs still possible."""
+    import os
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
 def run_drill(views: list[PlanView], instance_counts: dict[str, int], scenarios: tuple[str, ...] = SCENARIOS,
-              endpoint_url: Optional[str] = None, out: Optional[TextIO] = None) -> list[ScenarioResult]:
+              endpoint_url: Optional[str] = None, emulate: bool = True,
+              out: Optional[TextIO] = None) -> list[ScenarioResult]:
     results = []
     for name in scenarios:
-        result = run_scenario(name, views, instance_counts, endpoint_url)
+        result = run_scenario(name, views, instance_counts, endpoint_url, emulate)
         if out is not None:
             print_result(result, out)
         results.append(result)

@@ -1,8 +1,9 @@
 """The calls moto does not implement, answered at the boto3 boundary.
 
 moto (5.x) has Aurora global clusters and their members, but not the managed
-`FailoverGlobalCluster` and `SwitchoverGlobalCluster`, and no ElastiCache Global
-Datastore at all. When moto runs in this process (`moto.mock_aws`, or a
+`FailoverGlobalCluster` and `SwitchoverGlobalCluster`; its `RemoveFromGlobalCluster`
+finds the global cluster only when called in us-east-1 (where moto keeps them all; AWS
+takes the call in the secondary's region); and it has no ElastiCache Global Datastore. When moto runs in this process (`moto.mock_aws`, or a
 `ThreadedMotoServer` on loopback), `Emulation.attach` registers a `before-call` handler
 for exactly these operations on each client: it applies the change to moto's own
 records (the global cluster's writer flag) or to a small table of its own (the
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-RDS_OPERATIONS = ("FailoverGlobalCluster", "SwitchoverGlobalCluster")
+RDS_OPERATIONS = ("FailoverGlobalCluster", "SwitchoverGlobalCluster", "RemoveFromGlobalCluster")
 CACHE_OPERATIONS = ("CreateGlobalReplicationGroup", "DescribeGlobalReplicationGroups",
                     "FailoverGlobalReplicationGroup")
 STUBBED = tuple(f"rds:{o}" for o in RDS_OPERATIONS) + tuple(f"elasticache:{o}" for o in CACHE_OPERATIONS)
@@ -43,7 +44,8 @@ class Emulation:
     def attach(self, service: str, region: str, client: Any) -> None:
         operations: dict[str, Callable[[dict, str], dict]] = {}
         if service == "rds":
-            operations = {"FailoverGlobalCluster": self._move_writer, "SwitchoverGlobalCluster": self._move_writer}
+            operations = {"FailoverGlobalCluster": self._move_writer, "SwitchoverGlobalCluster": self._move_writer,
+                          "RemoveFromGlobalCluster": self._detach}
         elif service == "elasticache":
             operations = {"CreateGlobalReplicationGroup": self._create_datastore,
                           "DescribeGlobalReplicationGroups": self._describe_datastores,
@@ -80,6 +82,20 @@ class Emulation:
                               "FailoverGlobalCluster")
         for arn, member in members.items():
             member.is_writer = arn == target
+        return {"GlobalCluster": {"GlobalClusterIdentifier": global_id, "Status": "available"}}
+
+    def _detach(self, body: dict, region: str) -> dict:
+        from botocore.exceptions import ClientError
+
+        global_id, arn = body.get("GlobalClusterIdentifier", ""), body.get("DbClusterIdentifier", "")
+        cluster = self._global_cluster(global_id)
+        member = next((m for m in cluster.members if m.db_cluster_arn == arn), None) if cluster else None
+        if member is None:
+            raise ClientError({"Error": {"Code": "GlobalClusterNotFoundFault",
+                                         "Message": f"{arn} is not a member of {global_id}"}}, "RemoveFromGlobalCluster")
+        cluster.members.remove(member)
+        member.is_writer = True  # a detached secondary is a standalone read-write cluster
+        member.global_cluster_identifier = None
         return {"GlobalCluster": {"GlobalClusterIdentifier": global_id, "Status": "available"}}
 
     # -- ElastiCache: Global Datastores -----------------------------------------------

@@ -29,7 +29,7 @@ from infra.ops.health import HealthReader
 from infra.ops.notify import Notifier
 from infra.ops.platform import Platform
 from infra.ops.state import FAILED_OVER, FAILING_BACK, NORMAL, PlatformState, StateStore
-from infra.ops.timeline import DONE, FAILED, NOT_READY, Outcome, Recorder
+from infra.ops.timeline import FAILED, NOT_READY, Outcome, Recorder
 from infra.ops.traffic import Traffic
 
 STEPS = (10, 25, 50, 100)
@@ -80,10 +80,14 @@ class Failback:
         if healthy_for < s.healthy_for_seconds:
             return self._not_ready(f"{home.stack} healthy for {healthy_for:.0f} s of the required "
                                    f"{s.healthy_for_seconds} s"), None
-        if home.db_engine != "aurora-postgresql" or not self.database.is_member(home, interim):
-            return Outcome("failback", "not-ready", f"{home.stack}'s database is not a member of "
-                           f"{home.db_global_cluster_id}: rebuild it as a secondary first "
-                           "(docs/runbooks/failback.md, 'After a detach or a promoted replica')", NOT_READY), None
+        # Replication is re-established when the interim writer leads the global cluster and the
+        # original primary is a member of it again (not after a detach or a promoted replica).
+        if (home.db_engine != "aurora-postgresql" or self.database.writer(interim) != interim.stack
+                or not self.database.is_member(home, interim)):
+            return Outcome("failback", "not-ready", f"replication to {home.stack} is not re-established: "
+                           f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a "
+                           "member; rebuild it as a secondary first (docs/runbooks/failback.md, 'After a detach "
+                           "or a promoted replica')", NOT_READY), None
         lag = self.health.replication_lag_seconds(home)
         if lag is None:
             return self._not_ready(f"{home.stack}'s replication lag is unknown (no datapoint in 5 minutes)"), None

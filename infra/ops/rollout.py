@@ -16,10 +16,11 @@ for the window and, on a failure, puts the weights back as they were.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Protocol
+from typing import Callable, Protocol
 
 from infra.ops.clock import Clock
 from infra.ops.health import HEALTH_METRIC_REGION, HealthReader
@@ -53,11 +54,8 @@ class AutomationDeployer:
             raise MissingTool("the Pulumi CLI is not on PATH: the Automation API drives it. Install it "
                               "(https://www.pulumi.com/docs/install/), log in (`pulumi login`), and give AWS "
                               "credentials; `--dry-run` shows the steps without it")
-        try:
-            from pulumi import automation  # noqa: F401
-        except ImportError as exc:
-            raise MissingTool(f"the pulumi package lacks the Automation API ({exc}); "
-                              "install requirements.txt") from None
+        if importlib.util.find_spec("pulumi.automation") is None:
+            raise MissingTool("the pulumi package lacks the Automation API; install requirements.txt")
 
     def _stack(self, stack: str):
         from pulumi import automation as auto

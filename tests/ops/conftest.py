@@ -31,6 +31,14 @@ def staging_views(staging) -> list[PlanView]:
     return [PlanView.of(staging[s]) for s in ("us-east", "eu-west", "ap-se")]
 
 
+@pytest.fixture(scope="session")
+def platform(views):
+    """The platform as the plans declare it (no emulator: for what only reads identifiers)."""
+    from infra.ops.platform import Platform, RegionRecord
+
+    return Platform.of(RegionRecord.from_outputs(v.outputs, COUNTS[v.stack]) for v in views)
+
+
 @pytest.fixture
 def world(views) -> Iterator[Callable[..., Run]]:
     """A fresh moto world seeded from the plans; call it (optionally with other views)."""

@@ -61,7 +61,7 @@ def test_state_commands_need_the_state_region(monkeypatch):
 
 
 def test_state_commands_on_moto(world):
-    run = world()
+    world()  # seeds the state table in eu-west-1
     state = ("--state-region", "eu-west-1", "--state-table", "hse-test-state")
     code, out, _ = _run("failover-status", *state)
     assert code == 0 and json.loads(out)["failover"]["mode"] == "normal"

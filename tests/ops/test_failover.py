@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from infra.ops.clock import ModelClock
 from infra.ops.database import Database
+from infra.ops.failback import Failback
 from infra.ops.failover import Controller, Settings
 from infra.ops.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
@@ -91,6 +92,17 @@ def test_refused_managed_failover_falls_back_to_detach_and_promote(world):
                               f"{west.db_cluster_id} from {west.db_global_cluster_id} as a standalone writer")
     assert removed == [{"GlobalClusterIdentifier": west.db_global_cluster_id, "DbClusterIdentifier": west.db_cluster_arn}]
     assert run.store.state(run.platform).current_primary == "eu-west"
+    # Detached: no longer a member, and the failback refuses until it is rebuilt as a secondary.
+    assert west.db_cluster_arn not in run.emulation.writer_flags(west.db_global_cluster_id)
+    assert run.emulation.calls == ["rds:RemoveFromGlobalCluster"]
+    run.recover("us-east")
+    run.clock.advance(300)
+    run.lag("us-east", 100)
+    refused = Failback(run.clients, run.store, run.clock, platform=run.platform).run()
+    assert (refused.code, refused.detail) == (
+        3, f"replication to us-east is not re-established: eu-west does not lead {west.db_global_cluster_id} "
+           "with us-east as a member; rebuild it as a secondary first (docs/runbooks/failback.md, "
+           "'After a detach or a promoted replica')")
 
 
 def test_rds_postgres_promotes_the_read_replica():

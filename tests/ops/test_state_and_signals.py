@@ -33,17 +33,17 @@ def test_reader_in_normal_operation(world):
     assert (status["mode"], status["currentPrimary"], status["events"]) == ("normal", "us-east", [])
 
 
-def test_eventbridge_sns_and_rds_events_parse(world):
-    run = world()
-    east = run.region("us-east")
-    assert parse(run.event("us-east", False), run.platform).stack == "us-east"
+def test_eventbridge_sns_and_rds_events_parse(platform):
+    east = platform.region("us-east")
+    signal = parse(alarm_event("hse-us-east-dns-health-alarm", "ALARM", east.health_check_id), platform)
+    assert (signal.stack, signal.component, signal.state, signal.operator) == ("us-east", "region", "ALARM", False)
     sns = {"Records": [{"Sns": {"Message": json.dumps({
         "AlarmName": "a", "NewStateValue": "OK", "Trigger": {
             "Namespace": "AWS/Route53", "MetricName": "HealthCheckStatus",
-            "Dimensions": [{"name": "HealthCheckId", "value": run.region("ap-se").health_check_id}]}})}}]}
-    signal = parse(sns, run.platform)
+            "Dimensions": [{"name": "HealthCheckId", "value": platform.region("ap-se").health_check_id}]}})}}]}
+    signal = parse(sns, platform)
     assert (signal.stack, signal.component, signal.state) == ("ap-se", "region", "OK")
-    database = parse(rds_failure_event(east.db_cluster_id, east.aws_region), run.platform)
+    database = parse(rds_failure_event(east.db_cluster_id, east.aws_region), platform)
     assert (database.stack, database.component) == ("us-east", "database")
 
 
@@ -53,23 +53,21 @@ def test_eventbridge_sns_and_rds_events_parse(world):
     (alarm_event("x", "ALARM", "no-such-check"), "its health check belongs to no region"),
     (alarm_event("x", "INSUFFICIENT_DATA", "no-such-check"), "neither ALARM nor OK"),
 ])
-def test_foreign_events_are_clear_errors(world, event, message):
-    run = world()
+def test_foreign_events_are_clear_errors(platform, event, message):
     with pytest.raises(SignalError, match=message):
-        parse(event, run.platform)
+        parse(event, platform)
 
 
-def test_cpu_alarm_and_non_failure_rds_event_do_not_trigger(world):
-    run = world()
+def test_cpu_alarm_and_non_failure_rds_event_do_not_trigger(platform):
     cpu = alarm_event("hse-us-east-db-cpu", "ALARM", "x")
     cpu["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"].update(namespace="AWS/RDS",
                                                                                  name="CPUUtilization")
     with pytest.raises(SignalError, match="not a region health-check alarm"):
-        parse(cpu, run.platform)
-    event = rds_failure_event(run.region("us-east").db_cluster_id, "us-east-1")
+        parse(cpu, platform)
+    event = rds_failure_event(platform.region("us-east").db_cluster_id, "us-east-1")
     event["detail"]["EventCategories"] = ["backup"]
     with pytest.raises(SignalError, match=r"\(backup\) is not a failure"):
-        parse(event, run.platform)
+        parse(event, platform)
 
 
 def test_lambda_handler_fails_over_and_ignores_foreign_events(world, monkeypatch):
