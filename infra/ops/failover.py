@@ -32,7 +32,7 @@ from infra.ops.health import HealthReader
 from infra.ops.notify import Notifier
 from infra.ops.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
-from infra.ops.state import FAILED_OVER, PlatformState, StateStore
+from infra.ops.state import FAILED_OVER, FAILING_BACK, PlatformState, StateStore
 from infra.ops.timeline import DONE, FAILED, Outcome, Recorder
 from infra.ops.traffic import Traffic
 
@@ -120,6 +120,9 @@ class Controller:
         state = self.store.state(self.platform)
         if signal.component == "cache":
             return self._cache_only(failed, signal, state)
+        if state.mode == FAILING_BACK:
+            return self._note(Outcome("failover", "noop", f"{failed.stack} {signal.component} failed during the "
+                                                          "failback, which watches health and rolls itself back"))
         if state.mode == FAILED_OVER and state.failed_region == failed.stack:
             return self._note(Outcome("failover", "noop", f"{failed.stack} already failed over to "
                                                           f"{state.current_primary}; this trigger changes nothing"))

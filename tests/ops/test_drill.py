@@ -24,7 +24,7 @@ def staging_results(staging_views):
 
 
 @pytest.mark.parametrize("name, checks", [("region-loss", 13), ("database-only", 5), ("redis", 2), ("flapping", 6),
-                                          ("failure-during-failback", 4)])
+                                          ("failure-during-failback", 5)])
 def test_every_check_of_every_scenario_passes(default_results, name, checks):
     result = default_results[name]
     assert [c.what for c in result.checks if not c.ok] == []
