@@ -206,8 +206,10 @@ class Controller:
     def _promote(self, failed: RegionRecord, signal: Signal, state: PlatformState, outcome: Outcome) -> Outcome:
         s = self.settings
         rec = Recorder(outcome, self.store, s.dry_run)
-        rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} failed "
-                           f"({s.detection_seconds} s of failed checks)", s.detection_seconds, critical=True)
+        how = (f"{s.detection_seconds} s of failed checks" if signal.component == "region"
+               else "an RDS failure event; modeled as the health checks' detection time")
+        rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} failed ({how})",
+                 s.detection_seconds, critical=True)
         candidates = self.candidates(failed)
         if not candidates:
             outcome.action, outcome.code = "noop", FAILED
