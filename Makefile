@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan policy test bench clean
+.PHONY: setup plan policy test bench drill clean
 
 $(STAMP): requirements.txt constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ policy: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-services.sh
 	$(BIN)/python -m pytest
+
+# The DR drill: six failure scenarios on an in-process AWS emulator seeded from the plan.
+drill: $(STAMP)
+	$(BIN)/python -m infra.cli drill
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py

@@ -12,10 +12,12 @@ regional load balancer.
   and a copy in the Pulumi state would go stale and need a deploy after each rotation.
 - Everything else the app needs comes from the other components' outputs, never
   retyped: endpoints, ports, pool size, the routing table's version.
-- The regional load balancer is a Service of type LoadBalancer: an internet-facing NLB
-  (the in-tree AWS controller) terminating TLS on 443 with the region's ACM certificate,
-  cross-zone, forwarding to the app's port. It serves the active colour, so a blue-green
-  switch is `hse:appActiveColour` plus the weighted DNS of the operations tooling.
+- The regional load balancers: per colour a Service of type LoadBalancer, an
+  internet-facing NLB (the in-tree AWS controller) terminating TLS on 443 with the
+  region's ACM certificate, cross-zone, forwarding to the app's port. The workloads tier
+  names them `<stack>-<colour>.<domain>` and weighs them under `live-<stack>.<domain>`
+  (the active colour 100, the other 0): a blue-green switch moves the weights
+  (`python -m infra.cli deploy --blue-green`), and `hse:appActiveColour` records it.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ class AppWorkload(pulumi.ComponentResource):
     """The app's Kubernetes objects in one region."""
 
     deployments: dict[str, k8s.apps.v1.Deployment]
-    service: k8s.core.v1.Service
-    hostname: pulumi.Output[str]
-    """The load balancer's DNS name (the region's endpoint record points at it)."""
+    services: dict[str, k8s.core.v1.Service]
+    hostnames: dict[str, pulumi.Output[str]]
+    """Colour -> its load balancer's DNS name (`<stack>-<colour>.<domain>` points at it)."""
 
     def __init__(self, name: str, args: AppWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("hse:workloads:AppWorkload", name, None, opts)
@@ -140,9 +142,20 @@ class AppWorkload(pulumi.ComponentResource):
                 spec={"maxUnavailable": 1, "selector": {"matchLabels": {"app": APP, "colour": colour}}},
                 opts=in_ns)
 
-        self.service = k8s.core.v1.Service(
-            f"{name}-lb",
-            metadata={"name": APP, "namespace": NAMESPACE, "annotations": {
+        self.services, self.hostnames = {}, {}
+        for colour in args.colours:
+            self.services[colour] = self._load_balancer(name, args, colour, in_ns)
+            self.hostnames[colour] = self.services[colour].status.apply(
+                lambda status: status.load_balancer.ingress[0].hostname)
+        self.register_outputs({"hostnames": self.hostnames})
+
+    def _load_balancer(self, name: str, args: AppWorkloadArgs, colour: str,
+                       opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+        """One internet-facing NLB per colour: the weighted DNS of a blue-green switch moves
+        traffic between them."""
+        return k8s.core.v1.Service(
+            f"{name}-{colour}-lb",
+            metadata={"name": f"{APP}-{colour}", "namespace": NAMESPACE, "annotations": {
                 "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
                 "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": args.certificate_arn,
                 "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "443",
@@ -150,13 +163,11 @@ class AppWorkload(pulumi.ComponentResource):
                 "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
                 "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
             }},
-            spec={"type": "LoadBalancer", "selector": {"app": APP, "colour": args.active_colour},
+            spec={"type": "LoadBalancer", "selector": {"app": APP, "colour": colour},
                   "ports": [{"name": "https", "port": 443, "targetPort": args.port, "protocol": "TCP"}],
                   # Keep the client's address (the app logs it and rate-limits by it).
                   "externalTrafficPolicy": "Local"},
-            opts=in_ns)
-        self.hostname = self.service.status.apply(lambda status: status.load_balancer.ingress[0].hostname)
-        self.register_outputs({"hostname": self.hostname})
+            opts=opts)
 
 
 def _utilisation(resource: str, percent: int) -> dict:

@@ -9,6 +9,9 @@
     python -m infra.cli routing --markdown docs/routing.md # the routing table the stack files give
     python -m infra.cli report --out report/               # the plan as an HTML page (diagram, map, figures)
     python -m infra.cli report --out report/ --diff main-plan/ --drill drill.json
+    python -m infra.cli deploy --dry-run                   # rolling deployment (infra/ops/commands.py)
+    python -m infra.cli drill                              # the DR drill on an in-process AWS emulator
+    python -m infra.cli failover|failback|failover-status  # operate the failover by hand
 
 `plan` evaluates the program offline (no Pulumi CLI, no cloud account) after
 validating every stack file. It prints each stack's resources, counts and outputs;
@@ -19,7 +22,7 @@ Exit codes:
   0  success (with --detailed-exitcode: no changes against --diff)
   1  other error (unwritable --out, unreadable --diff, a failure inside the program)
   2  invalid configuration or usage (nothing was planned or written)
-  3  changes present (only with --detailed-exitcode)
+  3  changes present (only with --detailed-exitcode); failback not ready (a gate)
   4  a mandatory policy is violated (only with --policy; the plan is still written)
   130  interrupted (Ctrl-C); nothing half-written is left behind
   141  output closed early (e.g. piped into head)
@@ -43,6 +46,7 @@ from rich.console import Console
 from infra.config import deploy_order, validate_stacks
 from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff, deleted_stack, diff_exports
+from infra.ops import commands as ops_commands
 from infra.problems import ConfigError
 from infra.render import Renderer, counts, plan_outputs, regions
 from infra.routing_table import DeployedRegion, to_markdown
@@ -334,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="also save a screenshot of the page taken by headless Chromium")
     report.set_defaults(func=cmd_report)
+    ops_commands.register(sub)
     return parser
 
 

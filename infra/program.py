@@ -21,6 +21,7 @@ from infra.contract import RegionExports
 from infra.data_tier import build_data_tier, regional_keys
 from infra.edge_tier import build_edge_tier
 from infra.observability_tier import alarm_topics, build_observability_tier
+from infra.operations_tier import build_failover_controller, register_region
 from infra.workloads_tier import build_workloads_tier
 from infra.naming import log_group_prefix, prefix
 from infra.peers import read_peer_exports
@@ -120,6 +121,8 @@ def main(project_dir: Path) -> None:
                            cfg.observability.latency_alarm_ms, cfg.observability.archive_days, account_id)
     workloads = build_workloads_tier(cfg, others, edge_cfg, providers, region, key_arns[cfg.aws_region],
                                      edge["hostedZoneId"], data, cache, routing.version)
+    operations = build_failover_controller(cfg, others, edge_cfg, providers, account_id, key_arns, region, data, cache,
+                                           edge["hostedZoneId"])
     observability = build_observability_tier(cfg, others, providers, region, account_id, key_arns[cfg.aws_region],
                                              topic_arn, {**data, **cache, **edge})
 
@@ -145,11 +148,13 @@ def main(project_dir: Path) -> None:
         **edge,
         **workloads,
         **observability,
+        **operations,
         "alarmTopicArn": topic_arn,
         "edgeAlarmTopicArn": edge_topic_arn,
         "routingTable": routing.to_json(),
         "routingTableVersion": routing.version,
     }
+    register_region(cfg, providers, outputs)
     missing = {f.alias for f in RegionExports.model_fields.values()} - set(outputs)
     assert not missing, f"the program does not export {sorted(missing)} of the RegionExports contract"
     for key, value in outputs.items():

@@ -123,8 +123,25 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         secret_refs=secret_refs,
     ), pulumi.ResourceOptions(providers=[provider]))
 
+    # Per colour its load balancer's name; the live name weighs them (the active colour takes
+    # everything); the region's endpoint is the live name.
+    live = host(f"live-{cfg.stack}", edge.domain)
+    for colour, hostname in workload.hostnames.items():
+        colour_host = host(f"{cfg.stack}-{colour}", edge.domain)
+        aws.route53.Record(f"{name}-{colour}", zone_id=zone_id, name=colour_host, type="CNAME", ttl=edge.dns_ttl,
+                           records=[hostname], opts=home)
+        # Each colour is checked on its own, so a switch never weighs traffic onto a broken one.
+        check = aws.route53.HealthCheck(
+            f"{name}-{colour}-health", type="HTTPS", fqdn=colour_host, port=443, resource_path=HEALTH_PATH,
+            enable_sni=True, request_interval=edge.health_check_interval,
+            failure_threshold=edge.health_check_failure_threshold, tags={"Name": f"{colour_host}{HEALTH_PATH}"},
+            opts=home)
+        aws.route53.Record(f"{name}-live-{colour}", zone_id=zone_id, name=live, type="CNAME", ttl=edge.dns_ttl,
+                           records=[colour_host], set_identifier=colour, health_check_id=check.id,
+                           weighted_routing_policies=[{"weight": 100 if colour == app.active_colour else 0}],
+                           opts=home)
     endpoint = aws.route53.Record(f"{name}-endpoint", zone_id=zone_id, name=host(cfg.stack, edge.domain),
-                                  type="CNAME", ttl=edge.dns_ttl, records=[workload.hostname], opts=home)
+                                  type="CNAME", ttl=edge.dns_ttl, records=[live], opts=home)
     low, desired, high = eks.node_counts
     return {
         "eksClusterName": eks.name,
@@ -132,7 +149,7 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         "appInstanceCount": app.instance_count,
         "appMaxInstanceCount": app.max_instance_count,
         "appActiveColour": app.active_colour,
-        "loadBalancerHostname": workload.hostname,
+        "loadBalancerHostname": workload.hostnames[app.active_colour],
         "regionalEndpointRecord": endpoint.fqdn,
         "nodeCounts": {"min": low, "desired": desired, "max": high},
     }

@@ -18,10 +18,10 @@ from typing import Any, Callable, Optional
 from pulumi.runtime import rpc
 
 from infra import topology
-from infra.engine import aws_data, edge_data, workloads_data
+from infra.engine import aws_data, edge_data, ops_data, workloads_data
 from infra.engine.schema import autoname_property, is_taggable
 
-_ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS, **workloads_data.ANSWERS}
+_ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS, **workloads_data.ANSWERS, **ops_data.ANSWERS}
 _OTHER_ANSWERS = {**edge_data.OTHER_ANSWERS, **workloads_data.OTHER_ANSWERS}
 
 # The documentation account AWS uses in its examples.
@@ -223,7 +223,7 @@ class OfflineCloud:
             rid = _ANSWERS[type_](context)
         else:
             raise NotImplementedError(f"the offline engine has no answer for resource type {type_}; "
-                                      "add one to infra/engine/aws_data.py, edge_data.py or workloads_data.py")
+                                      "add one to infra/engine/aws_data.py, edge_data.py, workloads_data.py or ops_data.py")
         self._computed(type_, outputs, digest, region, rid)
         return rid, outputs
 

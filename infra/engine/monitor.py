@@ -6,9 +6,13 @@ read, data-source call and component output, exactly as during `pulumi up`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
+import pulumi
 from google.protobuf import empty_pb2
 from pulumi import Resource as PulumiResource
 from pulumi.runtime import rpc
@@ -21,14 +25,35 @@ from infra.engine.cloud import OfflineCloud
 from infra.engine.plan import STACK_TYPE, Resource
 
 
-def _plain_value(value: Any) -> Any:
-    """Engine values made JSON-able: resource references become their URN."""
+def _asset_value(value: Any) -> dict:
+    """An asset or archive recorded by content hash (as the engine's state compares them), so
+    a plan is the same wherever the repository is checked out and changes when a file does.
+    Not in the engine's own asset encoding, which the SDK would read back as an asset."""
+    if isinstance(value, pulumi.AssetArchive):
+        assets = {name: _asset_value(a) for name, a in sorted(value.assets.items())}
+        digest = hashlib.sha256(json.dumps(assets, sort_keys=True).encode()).hexdigest()
+        return {"archive": assets, "hash": digest}
+    if isinstance(value, pulumi.FileAsset):
+        content = Path(value.path).read_bytes()
+    elif isinstance(value, pulumi.StringAsset):
+        content = value.text.encode()
+    else:
+        raise NotImplementedError(f"the offline engine cannot record {type(value).__name__} yet")
+    return {"asset": "file" if isinstance(value, pulumi.FileAsset) else "string",
+            "hash": hashlib.sha256(content).hexdigest()}
+
+
+def _plain_value(value: Any, hashed_assets: bool = True) -> Any:
+    """Engine values made JSON-able: resource references become their URN, assets their hash
+    (kept as they are, with `hashed_assets=False`, for what goes back to the SDK)."""
     if isinstance(value, PulumiResource):
         return _sync_await(value.urn.future())
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)) and hashed_assets:
+        return _asset_value(value)
     if isinstance(value, dict):
-        return {k: _plain_value(v) for k, v in value.items()}
+        return {k: _plain_value(v, hashed_assets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain_value(v) for v in value]
+        return [_plain_value(v, hashed_assets) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -75,13 +100,13 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         _ensure_event_loop()
-        inputs = _plain_value(rpc.deserialize_properties(request.object))
+        inputs = _plain_value(rpc.deserialize_properties(request.object), hashed_assets=False)
         if request.custom:
             inputs = self.cloud.check(type_=request.type, name=request.name, urn=urn, inputs=inputs)
         record = Resource(
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
             parent=request.parent, provider=request.provider,
-            inputs=inputs,
+            inputs=_plain_value(inputs),
             # Sorted: the SDK gathers them in whatever order its tasks finish.
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())},
@@ -98,7 +123,7 @@ class RecordingMonitor(MockMonitor):
                              "(pulumi:disable-default-providers); pass an explicit provider")
         rid, state = self.cloud.new_resource(type_=request.type, name=request.name, urn=urn, inputs=inputs,
                                              provider_ref=request.provider, resource_id=request.importId)
-        record.id, record.outputs = rid, state
+        record.id, record.outputs = rid, _plain_value(state)
         self._record(record)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
         obj = _sync_await(rpc.serialize_properties(state, {}))

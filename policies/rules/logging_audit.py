@@ -26,7 +26,14 @@ def flow_log_all_traffic(args, report_violation):
         report_violation("VPC flow log must capture ALL traffic.")
 
 
+STOP_CONDITION_TAG = "hse:stop-condition"
+
+
 def alarm_notifies(args, report_violation):
+    """Every alarm pages someone, except a FIS stop condition (tagged `hse:stop-condition`),
+    which only stops experiments."""
+    if STOP_CONDITION_TAG in (args.props.get("tags") or {}):
+        return
     if not as_list(args.props.get("alarmActions")):
         report_violation("CloudWatch alarm must notify an SNS topic (alarmActions).")
 

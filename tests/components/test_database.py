@@ -68,7 +68,7 @@ def test_the_key_policy_lets_root_administer_and_the_services_use() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_flow_log_groups_are_encrypted_with_the_regional_key(plans, stack) -> None:
-    group = plans[stack].single("aws:cloudwatch/logGroup:LogGroup")
+    group = plans[stack].one("aws:cloudwatch/logGroup:LogGroup", f"hse-{stack}-flow-logs-group")
     assert group.input("kmsKeyId") == plans[stack].outputs["kmsKeyArn"]
     assert f":{REGIONS[stack]}:" in group.input("kmsKeyId")
 

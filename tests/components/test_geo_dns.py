@@ -38,7 +38,7 @@ def _region_of(plan: StackPlan, resource) -> str:
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_health_check_is_the_specs(plans, stack) -> None:
     plan = plans[stack]
-    check = plan.single(CHECK)
+    check = plan.one(CHECK, f"hse-{plan.outputs['stack']}-dns-health")
     assert check.input("fqdn") == f"{stack}.{DOMAIN}" == plan.outputs["regionalEndpoint"]
     assert (check.input("type"), check.input("port"), check.input("resourcePath")) == ("HTTPS", 443, "/api/health")
     assert (check.input("requestInterval"), check.input("failureThreshold")) == (30, 3)
@@ -66,7 +66,7 @@ def test_the_health_check_is_the_specs(plans, stack) -> None:
 def test_every_continent_and_override_points_where_the_table_says(plans, stack) -> None:
     plan = plans[stack]
     table = _table(plan)
-    check = plan.single(CHECK)
+    check = plan.one(CHECK, f"hse-{plan.outputs['stack']}-dns-health")
     geo = {}
     for record in _dns_records(plan):
         for policy in record.input("geolocationRoutingPolicies") or []:
@@ -111,7 +111,7 @@ def test_the_default_falls_back_to_the_nearest_healthy_region(plans) -> None:
         (member,) = [r for r in _dns_records(plan) if r.input("name") == f"nearest.{DOMAIN}"]
         assert member.input("setIdentifier") == stack
         assert member.input("records") == [f"{stack}.{DOMAIN}"]
-        assert member.input("healthCheckId") == plan.single(CHECK).id
+        assert member.input("healthCheckId") == plan.one(CHECK, f"hse-{plan.outputs['stack']}-dns-health").id
         members[stack] = member.input("latencyRoutingPolicies")
     assert members == {"us-east": [{"region": "us-east-1"}], "eu-west": [{"region": "eu-west-1"}],
                        "ap-se": [{"region": "ap-southeast-1"}]}
@@ -146,7 +146,7 @@ def test_no_stack_reads_a_later_one(plans, stack) -> None:
 
 def test_non_default_edge_values_arrive(staging) -> None:
     for stack, plan in staging.items():
-        check = plan.single(CHECK)
+        check = plan.one(CHECK, f"hse-{plan.outputs['stack']}-dns-health")
         assert (check.input("requestInterval"), check.input("failureThreshold")) == (10, 2)
         assert check.input("fqdn") == f"{stack}.staging.hse-digital.example.com"
         records = _dns_records(plan)
@@ -164,7 +164,7 @@ def _tenant_records(plan: StackPlan) -> dict[str, tuple]:
 
 def test_tenants_reach_their_region_and_fail_over_only_inside_their_zone(staging) -> None:
     domain = "staging.hse-digital.example.com"
-    checks = {stack: plan.single(CHECK).id for stack, plan in staging.items()}
+    checks = {stack: plan.one(CHECK, f"hse-{plan.outputs['stack']}-dns-health").id for stack, plan in staging.items()}
     assert _tenant_records(staging["us-east"]) == {
         f"initech.{domain}": ("PRIMARY", [f"us-east.{domain}"], checks["us-east"])}
     # acme lives in the EU, where eu-west is the only region: no secondary anywhere.

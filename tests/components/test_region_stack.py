@@ -143,7 +143,7 @@ def test_nat_count_is_configurable(project_copy, plan_copy) -> None:
 def test_flow_logs_capture_all_traffic_of_the_vpc(plans, stack) -> None:
     plan = plans[stack]
     (flow,) = plan.find("aws:ec2/flowLog:FlowLog")
-    (group,) = plan.find("aws:cloudwatch/logGroup:LogGroup")
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup", f"hse-{plan.outputs['stack']}-flow-logs-group")
     role = plan.one("aws:iam/role:Role", f"hse-{stack}-flow-logs-role")
     assert flow.input("vpcId") == _vpc(plan).id
     assert flow.input("trafficType") == "ALL"

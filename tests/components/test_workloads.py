@@ -133,7 +133,7 @@ def test_node_counts_cover_the_autoscalers_range() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_regional_load_balancer_is_the_regions_endpoint(plans, stack) -> None:
     plan = plans[stack]
-    service = plan.single(SERVICE)
+    service = plan.one(SERVICE, f"hse-{stack}-app-blue-lb")
     annotations = service.input("metadata")["annotations"]
     cert = plan.one("aws:acm/certificateValidation:CertificateValidation", f"hse-{stack}-cert-validated")
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
@@ -147,9 +147,16 @@ def test_the_regional_load_balancer_is_the_regions_endpoint(plans, stack) -> Non
     assert spec["ports"] == [{"name": "https", "port": 443, "targetPort": 8080, "protocol": "TCP"}]
     record = plan.one("aws:route53/record:Record", f"hse-{stack}-endpoint")
     hostname = service.output("status")["loadBalancer"]["ingress"][0]["hostname"]
-    assert record.input("name") == plan.outputs["regionalEndpoint"] == plan.single(
-        "aws:route53/healthCheck:HealthCheck").input("fqdn")
-    assert record.input("records") == [hostname] and record.input("ttl") == 60
+    assert record.input("name") == plan.outputs["regionalEndpoint"] == plan.one(
+        "aws:route53/healthCheck:HealthCheck", f"hse-{stack}-dns-health").input("fqdn")
+    # endpoint -> live (weighted by colour) -> the colour's name -> its load balancer
+    assert record.input("records") == [f"live-{stack}.hse-digital.example.com"] and record.input("ttl") == 60
+    live = plan.one("aws:route53/record:Record", f"hse-{stack}-live-blue")
+    colour_check = plan.one("aws:route53/healthCheck:HealthCheck", f"hse-{stack}-blue-health")
+    assert (live.input("records"), live.input("weightedRoutingPolicies"), live.input("healthCheckId")) == \
+           ([f"{stack}-blue.hse-digital.example.com"], [{"weight": 100}], colour_check.id)
+    assert colour_check.input("fqdn") == f"{stack}-blue.hse-digital.example.com"
+    assert plan.one("aws:route53/record:Record", f"hse-{stack}-blue").input("records") == [hostname]
     assert plans[stack].one("aws:acm/certificate:Certificate", f"hse-{stack}-cert").input("domainName") == \
            "*.hse-digital.example.com"
 
@@ -166,6 +173,8 @@ def test_every_alarm_notifies_its_regions_topic(plans, stack) -> None:
     alarms = plan.find(ALARM)
     assert len(alarms) >= 10
     for alarm in alarms:
+        if "hse:stop-condition" in (alarm.input("tags") or {}):
+            continue  # the FIS stop condition pages nobody
         region = plan.get(alarm.provider_urn).input("region")
         # Route53's alarms live in us-east-1 and notify the edge topic there; the rest the region's.
         expected = plan.outputs["edgeAlarmTopicArn"] if alarm.input("namespace") == "AWS/Route53" \
@@ -219,7 +228,12 @@ def test_non_default_workload_values_arrive(staging) -> None:
     assert container["image"] == "ghcr.io/hse-digital/app:2.3.1"
     assert container["resources"]["requests"] == {"cpu": "750m", "memory": "1536Mi"}
     assert container["readinessProbe"]["httpGet"]["port"] == 9090
-    assert plan.single(SERVICE).input("spec")["selector"] == {"app": "hse-app", "colour": "green"}
+    services = {s.input("metadata")["name"]: s.input("spec")["selector"] for s in plan.find(SERVICE)}
+    assert services == {"hse-app-blue": {"app": "hse-app", "colour": "blue"},
+                        "hse-app-green": {"app": "hse-app", "colour": "green"}}
+    weights = {r.input("setIdentifier"): r.input("weightedRoutingPolicies") for r in plan.find("aws:route53/record:Record")
+               if r.input("name") == "live-eu-west.staging.hse-digital.example.com"}
+    assert weights == {"blue": [{"weight": 0}], "green": [{"weight": 100}]}
     hpas = plan.find(HPA)
     assert {(h.input("spec")["minReplicas"], h.input("spec")["maxReplicas"]) for h in hpas} == {(3, 9)}
     assert [m["resource"]["target"]["averageUtilization"] for m in hpas[0].input("spec")["metrics"]] == [60, 75]

@@ -59,7 +59,7 @@ def test_components_use_hse_tokens_and_every_resource_has_a_parent(plans, stack)
         if not r.custom and r is not plan.root:
             assert r.type.split(":")[:2] in (["hse", "network"], ["hse", "security"], ["hse", "data"],
                                              ["hse", "cache"], ["hse", "edge"], ["hse", "storage"],
-                                             ["hse", "workloads"], ["hse", "observability"]), r.type
+                                             ["hse", "workloads"], ["hse", "observability"], ["hse", "ops"]), r.type
             assert r.outputs, f"component {r.urn} registered no outputs"
 
 
@@ -125,7 +125,7 @@ def test_a_shared_plan_follows_the_files(project_copy: Path) -> None:
     edit_stack(project_copy, "us-east", flowLogRetentionDays=90)
     second = Engine(project_copy).plan("us-east")
     assert second is not first
-    assert second.single("aws:cloudwatch/logGroup:LogGroup").input("retentionInDays") == 90
+    assert second.one("aws:cloudwatch/logGroup:LogGroup", "hse-us-east-flow-logs-group").input("retentionInDays") == 90
 
 
 def _secret_program(project_dir: Path) -> None:

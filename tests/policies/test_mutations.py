@@ -82,12 +82,13 @@ def test_an_app_instance_count_that_disagrees_with_the_pool_fires(plans):
 def test_the_apps_kubernetes_objects_are_checked_on_the_real_plan(plans):
     """The rules find the program's own objects (one Deployment per colour, by label)."""
     plan = copy.deepcopy(plans["us-east"])
+    # Stack rules read what was deployed (outputs), as under the CLI.
     deployment = plan.single("kubernetes:apps/v1:Deployment")
-    deployment.inputs["spec"]["replicas"] = 1
+    deployment.outputs["spec"]["replicas"] = 1
     hpa = plan.single("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
-    hpa.inputs["spec"]["minReplicas"] = 1
+    hpa.outputs["spec"]["minReplicas"] = 1
     pdb = plan.single("kubernetes:policy/v1:PodDisruptionBudget")
-    del pdb.inputs["spec"]["maxUnavailable"]
+    del pdb.outputs["spec"]["maxUnavailable"]
     found = fired(plan)
     assert ("app-replicas-match-instance-count", "hse-us-east-app-blue",
             "Deployment must run appInstanceCount = 5 replicas (found 1).") in found

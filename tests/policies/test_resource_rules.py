@@ -149,6 +149,13 @@ def test_asymmetric_keys_cannot_rotate_and_are_not_asked_to():
         "KMS key must have automatic rotation enabled."]
 
 
+def test_a_fis_stop_condition_pages_nobody():
+    stop = changed(f.ALARM, alarmActions=[], tags={"hse:stop-condition": "fis"})
+    assert run_resource("alarm-notifies-topic", t.METRIC_ALARM, stop) == []
+    assert run_resource("alarm-notifies-topic", t.METRIC_ALARM, changed(stop, tags={"team": "ops"})) == [
+        "CloudWatch alarm must notify an SNS topic (alarmActions)."]
+
+
 def test_other_types_are_not_checked():
     assert run_resource("rds-cluster-storage-encrypted", t.RDS_INSTANCE, {"storageEncrypted": False}) == []
 

@@ -1,0 +1,1 @@
+"""Code the program packages and deploys (one folder per function)."""

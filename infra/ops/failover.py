@@ -1,0 +1,274 @@
+"""The failover controller: from an alarm to a promoted, scaled-up, recorded region.
+
+The spec's recovery procedure, end to end, for the loss of the primary region:
+
+1. detect (the health-check alarm: 3 failed checks, 90 s);
+2. promote the best secondary's database (healthy, lowest replication lag, inside the
+   residency zone of the failed region's bound tenants when one is healthy there);
+3. update DNS: health checks already route around the region; the controller holds the
+   failed region's users on the new primary until failback (`infra.ops.traffic`);
+4. fail the Redis Global Datastore over, when there is one;
+5. scale the promoted region up to the primary's capacity (`infra.ops.capacity`);
+6. notify (the region's SNS topic, the `FailoverEvent` metric) and keep the timeline.
+
+Safety: a second trigger while a failover runs finds the lock taken and does nothing; a
+trigger after the failover finds the primary already moved and does nothing; an alarm
+that cleared before the controller acts (a flap) changes nothing; a new failover within
+the hold-down time of the last one is suppressed and escalated to operators instead of
+ping-ponging the writer; `dry_run` computes and prints the plan without writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from infra import topology
+from infra.ops.cache import Cache
+from infra.ops.capacity import Capacity
+from infra.ops.clock import Clock
+from infra.ops.database import PROMOTION_SECONDS, Database
+from infra.ops.health import HealthReader
+from infra.ops.notify import Notifier
+from infra.ops.platform import Platform, RegionRecord
+from infra.ops.signals import Signal
+from infra.ops.state import FAILED_OVER, FAILING_BACK, PlatformState, StateStore
+from infra.ops.timeline import DONE, FAILED, Outcome, Recorder
+from infra.ops.traffic import Traffic
+
+RECONNECT_SECONDS = 30
+CACHE_FAILOVER_SECONDS = 60
+SCALE_UP_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class Settings:
+    hold_down_seconds: int = 900
+    """No second failover within this time of the last transition (anti-flapping)."""
+    detection_seconds: int = 90
+    dns_ttl_seconds: int = 60
+    rpo_seconds: int = 60
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    region: RegionRecord
+    lag_seconds: Optional[float]
+    in_zone: bool
+
+
+class Controller:
+    def __init__(self, clients, store: StateStore, clock: Clock, settings: Settings = Settings(),
+                 platform: Optional[Platform] = None):
+        self.clients = clients
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.platform = platform or store.platform()
+        self.health = HealthReader(clients, clock)
+        self.database = Database(clients, self.platform, clock)
+        self.cache = Cache(clients)
+        self.capacity = Capacity(clients, store)
+        self.traffic = Traffic(clients)
+        self.notifier = Notifier(clients, clock)
+
+    # -- deciding ---------------------------------------------------------------------
+    def bound_zones(self, failed: RegionRecord) -> set[str]:
+        """Residency zones of the tenants whose preferred region failed."""
+        return {r["zone"] for r in self.platform.tenant_routes if r["stack"] == failed.stack and r.get("zone")}
+
+    def residency_report(self, failed: RegionRecord) -> list[str]:
+        lines = []
+        for route in self.platform.tenant_routes:
+            if route["stack"] != failed.stack:
+                continue
+            zone = route.get("zone") or "anywhere"
+            if route.get("fallback"):
+                lines.append(f"tenant {route['tenant']} ({zone}): served by {route['fallback']}")
+            else:
+                lines.append(f"tenant {route['tenant']} ({zone}): no other region in {zone}; "
+                             f"unserved until {failed.stack} recovers, never served from outside {zone}")
+        return lines
+
+    def candidates(self, failed: RegionRecord) -> list[Candidate]:
+        """Healthy secondaries, best first: inside a bound zone, then lowest lag, then deploy order."""
+        zones = self.bound_zones(failed)
+        found = []
+        for region in self.platform.regions:
+            if region.stack == failed.stack or not self.health.healthy(region):
+                continue
+            found.append(Candidate(region, self.health.replication_lag_seconds(region),
+                                   topology.region(region.aws_region).continent in zones))
+        return sorted(found, key=lambda c: (not c.in_zone, c.lag_seconds is None, c.lag_seconds or 0.0,
+                                            c.region.deploy_order))
+
+    # -- acting -----------------------------------------------------------------------
+    def handle(self, signal: Signal) -> Outcome:
+        failed = self.platform.region(signal.stack)
+        if signal.state == "OK":
+            outcome = Outcome("health", "recorded", f"{failed.stack} {signal.component} recovered ({signal.source})")
+            if not self.settings.dry_run and signal.component == "region":
+                since = self.store.set_health(failed.stack, True)
+                self.store.record_event("health", "recovered", f"{failed.stack} healthy since {since:.0f}")
+            return outcome
+        if signal.component == "region" and not signal.operator and self.health.healthy(failed):
+            return self._note(Outcome("health", "noop", f"{failed.stack}: alarm {signal.source} already cleared "
+                                                        "(a flap); nothing changed"))
+        if signal.component == "region" and not self.settings.dry_run:
+            self.store.set_health(failed.stack, False)
+        state = self.store.state(self.platform)
+        if signal.component == "cache":
+            return self._cache_only(failed, signal, state)
+        if state.mode == FAILING_BACK:
+            return self._note(Outcome("failover", "noop", f"{failed.stack} {signal.component} failed during the "
+                                                          "failback, which watches health and rolls itself back"))
+        if state.mode == FAILED_OVER and state.failed_region == failed.stack:
+            return self._note(Outcome("failover", "noop", f"{failed.stack} already failed over to "
+                                                          f"{state.current_primary}; this trigger changes nothing"))
+        if state.current_primary != failed.stack:
+            return self._secondary_lost(failed, signal, state)
+        return self._fail_over(failed, signal, state)
+
+    def _note(self, outcome: Outcome) -> Outcome:
+        if not self.settings.dry_run:
+            self.store.record_event(outcome.operation, outcome.action, outcome.detail)
+        return outcome
+
+    def _secondary_lost(self, failed: RegionRecord, signal: Signal, state: PlatformState) -> Outcome:
+        detail = (f"{failed.stack} {signal.component} failed; it is not the writer ({state.current_primary} is): "
+                  "health checks route its users to the nearest healthy region")
+        outcome = Outcome("failover", "recorded", detail)
+        rec = Recorder(outcome, self.store, self.settings.dry_run)
+        rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} unhealthy",
+                 self.settings.detection_seconds, critical=True)
+        for line in self.residency_report(failed):
+            rec.note("residency", line)
+        if not self.settings.dry_run:
+            primary = self.platform.region(state.current_primary)
+            self.notifier.publish(primary, f"HSE: {failed.stack} unhealthy", {"event": detail,
+                                                                              "residency": self.residency_report(failed)})
+        return outcome
+
+    def _cache_only(self, failed: RegionRecord, signal: Signal, state: PlatformState) -> Outcome:
+        outcome = Outcome("failover", "recorded", f"{failed.stack} cache failed")
+        rec = Recorder(outcome, self.store, self.settings.dry_run)
+        target = next((c.region for c in self.candidates(failed)), None)
+        if not failed.cache_global_datastore_id or target is None:
+            rec.note("cache", f"{failed.stack}: no Global Datastore (or no healthy region): the region's "
+                              "replication group fails over inside its region (Multi-AZ)")
+        elif self.settings.dry_run:
+            rec.note("cache", f"would fail {failed.cache_global_datastore_id} over to {target.stack}")
+            outcome.action = "dry-run"
+        else:
+            with rec.step("cache", "", CACHE_FAILOVER_SECONDS, critical=True) as step:
+                step.detail = self.cache.fail_over(target)
+            self.notifier.metric(target, "cache", failed.stack, target.stack)
+            self.notifier.publish(target, f"HSE: cache of {failed.stack} failed over", {"steps": step.detail})
+            outcome.action, outcome.target = "failed-over", target.stack
+        return outcome
+
+    def _fail_over(self, failed: RegionRecord, signal: Signal, state: PlatformState) -> Outcome:
+        s = self.settings
+        outcome = Outcome("failover", "failed-over", "")
+        now = self.clock.now()
+        if state.since and now - state.since < s.hold_down_seconds:
+            outcome.action, outcome.code = "suppressed", FAILED
+            outcome.detail = (f"{failed.stack} failed {now - state.since:.0f} s after the last transition, inside "
+                              f"the {s.hold_down_seconds} s hold-down: no automatic failover; operators decide "
+                              f"(python -m infra.cli failover --stack {failed.stack} --force)")
+            if not s.dry_run:
+                self._note(outcome)
+                self.notifier.publish(self._any_healthy(failed), "HSE: failover suppressed",
+                                      {"detail": outcome.detail})
+            return outcome
+        token = None
+        if not s.dry_run:
+            token = self.store.acquire("failover")
+            if token is None:
+                holder = self.store.holder() or {}
+                return self._note(Outcome("failover", "noop", f"{holder.get('operation', 'an operation')} is already "
+                                                              "running; this trigger changes nothing"))
+            state = self.store.state(self.platform)  # re-read under the lock
+            if state.current_primary != failed.stack:
+                self.store.release(token)
+                return self._note(Outcome("failover", "noop", f"already failed over to {state.current_primary}"))
+        try:
+            return self._promote(failed, signal, state, outcome)
+        finally:
+            if token is not None:
+                self.store.release(token)
+
+    def _any_healthy(self, failed: RegionRecord) -> RegionRecord:
+        return next((r for r in self.platform.regions if r.stack != failed.stack and self.health.healthy(r)),
+                    self.platform.original_primary)
+
+    def _promote(self, failed: RegionRecord, signal: Signal, state: PlatformState, outcome: Outcome) -> Outcome:
+        s = self.settings
+        rec = Recorder(outcome, self.store, s.dry_run)
+        how = (f"{s.detection_seconds} s of failed checks" if signal.component == "region"
+               else "an RDS failure event; modeled as the health checks' detection time")
+        rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} failed ({how})",
+                 s.detection_seconds, critical=True)
+        candidates = self.candidates(failed)
+        if not candidates:
+            outcome.action, outcome.code = "noop", FAILED
+            outcome.detail = f"no healthy region to promote; {failed.stack} stays the writer"
+            rec.note("decide", outcome.detail)
+            return outcome
+        best = candidates[0]
+        target = best.region
+        lag = best.lag_seconds
+        outcome.target, outcome.rpo_seconds = target.stack, lag
+        ranking = ", ".join(f"{c.region.stack} (lag {'unknown' if c.lag_seconds is None else f'{c.lag_seconds:.1f} s'}"
+                            f"{', in zone' if c.in_zone else ''})" for c in candidates)
+        rec.note("decide", f"target {target.stack}; candidates {ranking}"
+                           + ("" if lag is None or lag <= s.rpo_seconds else
+                              f"; lag {lag:.1f} s exceeds the RPO of {s.rpo_seconds} s"))
+        for line in self.residency_report(failed):
+            rec.note("residency", line)
+        promotion = PROMOTION_SECONDS[target.db_engine]
+        if s.dry_run:
+            outcome.action = "dry-run"
+            for name, detail, modeled, critical in (
+                    ("promote", f"would promote {target.db_cluster_id} ({target.db_engine})", promotion, True),
+                    ("dns", f"would hold {failed.stack}'s users on {target.stack} (weighted set)", s.dns_ttl_seconds,
+                     False),
+                    ("cache", f"would fail the Global Datastore over to {target.stack}"
+                     if target.cache_global_datastore_id else "no Global Datastore", 0, False),
+                    ("scale", f"would scale {target.eks_node_group_name} to {self.platform.primary_capacity}",
+                     SCALE_UP_SECONDS, False)):
+                rec.note(name, detail, modeled, critical)
+            outcome.detail = f"dry run: would fail {failed.stack} over to {target.stack}"
+            return outcome
+
+        with rec.step("promote", "", promotion, critical=True) as step:
+            step.detail = self.database.promote(failed, target).detail
+        # The new writer is recorded at once: readers of the state see it from here on.
+        self.store.set_state(PlatformState(FAILED_OVER, target.stack, self.platform.original_primary.stack,
+                                           self.clock.now(), failed.stack))
+        with rec.step("dns", "", s.dns_ttl_seconds) as step:
+            if signal.component == "region":
+                moved = self.traffic.hold(failed, target)
+                step.detail = (f"health checks route around {failed.stack}; {moved} geolocation records held on "
+                               f"{target.stack} until failback")
+            else:
+                step.detail = (f"{failed.stack}'s application stays in DNS while its health check passes; "
+                               f"it writes through {target.stack}'s writer")
+        with rec.step("cache", "", CACHE_FAILOVER_SECONDS if target.cache_global_datastore_id else 0) as step:
+            step.detail = self.cache.fail_over(target)
+        with rec.step("scale", "", SCALE_UP_SECONDS) as step:
+            step.detail = self.capacity.scale_to(target, self.platform.primary_capacity,
+                                                 f"promoted after {failed.stack} failed")
+        rec.note("reconnect", "applications reconnect through the proxy to the new writer", RECONNECT_SECONDS,
+                 critical=True)
+        outcome.rto_seconds = s.detection_seconds + max(s.dns_ttl_seconds, promotion) + RECONNECT_SECONDS
+        with rec.step("notify", "") as step:
+            self.notifier.metric(target, "failover", failed.stack, target.stack)
+            message = self.notifier.publish(target, f"HSE: failover {failed.stack} -> {target.stack}", {
+                "failed": failed.stack, "writer": target.stack,
+                "steps": [{"step": st.name, "detail": st.detail} for st in outcome.steps]})
+            step.detail = f"SNS {target.alarm_topic_arn} (message {message}); metric FailoverEvent"
+        outcome.detail = f"{failed.stack} failed over to {target.stack}"
+        outcome.code = DONE
+        return outcome

@@ -1,0 +1,251 @@
+"""The failover state store: a DynamoDB global table (one replica per region).
+
+Why DynamoDB and not SSM Parameter Store: the state must be readable and writable in
+every region while one region is lost (a global table replicates every write to every
+region; SSM parameters live in one region), the controller needs an atomic
+"take the lock unless someone holds it" (a conditional write; SSM has no compare and
+set), and the timeline is an append-only list of items, which SSM's 10,000-parameter,
+4 KB model fits badly. Conditional writes are consistent within one region, so the lock
+is always taken in the controller's region (`StateStore(region=...)`).
+
+Items (partition key `pk`, sort key `sk`):
+
+| pk | sk | holds |
+|---|---|---|
+| `PLATFORM` | `STATE` | mode (`normal`, `failed-over`, `failing-back`), current and original primary, since |
+| `PLATFORM` | `LOCK` | the running operation and when its lease ends |
+| `REGION#<stack>` | `HEALTH` | healthy or not, and since when |
+| `REGION#<stack>` | `TOPOLOGY` | the region's identifiers (`RegionRecord`), written by its stack |
+| `REGION#<stack>` | `CAPACITY` | the HPA minimum and node count the cluster side must apply |
+| `EVENTS` | `<time>#<seq>` | the timeline: operation, step, detail, modeled and measured seconds |
+
+`StateReader` is what the application's `/api/health/failover` and `/api/regions/status`
+call; it reads and never writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Optional
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from infra.ops.clock import Clock, iso
+from infra.ops.platform import Platform, RegionRecord
+
+PLATFORM = "PLATFORM"
+EVENTS = "EVENTS"
+NORMAL, FAILED_OVER, FAILING_BACK = "normal", "failed-over", "failing-back"
+LOCK_LEASE_SECONDS = 900
+"""Longer than any operation may take (a Lambda runs 15 minutes at most): a crashed
+holder's lock expires instead of blocking the platform for ever."""
+
+_ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def encode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def decode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo(_de.deserialize(v)) for k, v in item.items()}
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """The table as `create_table` takes it (the program declares the same keys)."""
+    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]}
+
+
+@dataclass(frozen=True)
+class PlatformState:
+    mode: str
+    current_primary: str
+    original_primary: str
+    since: float
+    failed_region: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "currentPrimary": self.current_primary, "originalPrimary": self.original_primary,
+                "since": iso(self.since), "failedRegion": self.failed_region}
+
+
+class StateStore:
+    """Reads and writes the state table in one region."""
+
+    def __init__(self, clients, region: str, table: str, clock: Clock):
+        self.db = clients("dynamodb", region)
+        self.region = region
+        self.table = table
+        self.clock = clock
+        self._seq = itertools.count()
+
+    # -- plain items ------------------------------------------------------------------
+    def get(self, pk: str, sk: str) -> Optional[dict[str, Any]]:
+        item = self.db.get_item(TableName=self.table, Key=encode({"pk": pk, "sk": sk}), ConsistentRead=True).get("Item")
+        return decode(item) if item else None
+
+    def put(self, pk: str, sk: str, **values: Any) -> None:
+        self.db.put_item(TableName=self.table, Item=encode({"pk": pk, "sk": sk, **values}))
+
+    def delete(self, pk: str, sk: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=encode({"pk": pk, "sk": sk}))
+
+    def query(self, pk: str) -> list[dict[str, Any]]:
+        items, start = [], None
+        while True:
+            kwargs = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                      "ExpressionAttributeValues": encode({":pk": pk}), "ConsistentRead": True}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self.db.query(**kwargs)
+            items += [decode(i) for i in page.get("Items", [])]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    # -- the platform -----------------------------------------------------------------
+    def register(self, record: RegionRecord) -> None:
+        self.put(f"REGION#{record.stack}", "TOPOLOGY", **record.to_item())
+
+    def platform(self) -> Platform:
+        records = []
+        for item in self.db.scan(TableName=self.table, FilterExpression="sk = :t",
+                                 ExpressionAttributeValues=encode({":t": "TOPOLOGY"})).get("Items", []):
+            records.append(RegionRecord.from_item(decode(item)))
+        return Platform.of(records)
+
+    def state(self, platform: Platform) -> PlatformState:
+        item = self.get(PLATFORM, "STATE")
+        if item is None:
+            primary = platform.original_primary.stack
+            return PlatformState(NORMAL, primary, primary, 0.0)
+        return PlatformState(item["mode"], item["current_primary"], item["original_primary"], float(item["since"]),
+                             item.get("failed_region", ""))
+
+    def set_state(self, state: PlatformState) -> None:
+        self.put(PLATFORM, "STATE", mode=state.mode, current_primary=state.current_primary,
+                 original_primary=state.original_primary, since=state.since, failed_region=state.failed_region)
+
+    def set_health(self, stack: str, healthy: bool) -> float:
+        """Record a region's health; returns since when it has been in that state."""
+        now = self.clock.now()
+        current = self.get(f"REGION#{stack}", "HEALTH")
+        since = float(current["since"]) if current and current["healthy"] == healthy else now
+        self.put(f"REGION#{stack}", "HEALTH", healthy=healthy, since=since, updated_at=now)
+        return since
+
+    def health(self, stack: str) -> Optional[dict[str, Any]]:
+        return self.get(f"REGION#{stack}", "HEALTH")
+
+    def set_capacity(self, stack: str, hpa_min_replicas: int, node_count: int, reason: str) -> None:
+        self.put(f"REGION#{stack}", "CAPACITY", hpa_min_replicas=hpa_min_replicas, node_count=node_count,
+                 reason=reason, updated_at=self.clock.now())
+
+    def capacity(self, stack: str) -> Optional[dict[str, Any]]:
+        return self.get(f"REGION#{stack}", "CAPACITY")
+
+    # -- the lock ---------------------------------------------------------------------
+    def acquire(self, operation: str) -> Optional[str]:
+        """Take the platform lock for `operation`; None when another operation holds it."""
+        token = uuid.uuid4().hex
+        now = self.clock.now()
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item=encode({"pk": PLATFORM, "sk": "LOCK", "operation": operation, "token": token,
+                             "taken_at": now, "expires_at": now + LOCK_LEASE_SECONDS}),
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues=encode({":now": now}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return token
+
+    def holder(self) -> Optional[dict[str, Any]]:
+        item = self.get(PLATFORM, "LOCK")
+        return item if item and float(item["expires_at"]) >= self.clock.now() else None
+
+    def release(self, token: str) -> None:
+        try:
+            self.db.delete_item(TableName=self.table, Key=encode({"pk": PLATFORM, "sk": "LOCK"}),
+                                ConditionExpression="#t = :t", ExpressionAttributeNames={"#t": "token"},
+                                ExpressionAttributeValues=encode({":t": token}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # -- the timeline -----------------------------------------------------------------
+    def record_event(self, operation: str, step: str, detail: str, modeled_seconds: float = 0.0,
+                     wall_ms: float = 0.0) -> dict[str, Any]:
+        now = self.clock.now()
+        event = {"operation": operation, "step": step, "detail": detail, "at": now,
+                 "modeled_seconds": modeled_seconds, "wall_ms": round(wall_ms, 3)}
+        self.put(EVENTS, f"{iso(now)}#{now:017.6f}#{next(self._seq):06d}", **event)
+        return event
+
+    def events(self, operation: Optional[str] = None) -> list[dict[str, Any]]:
+        items = self.query(EVENTS)
+        return [i for i in items if operation is None or i["operation"] == operation]
+
+
+class StateReader:
+    """What the application's health endpoints read (read-only; any region's replica)."""
+
+    def __init__(self, store: StateStore):
+        self.store = store
+
+    def failover_status(self, last: int = 20) -> dict[str, Any]:
+        """`/api/health/failover`: the mode, the writer region and the latest events."""
+        platform = self.store.platform()
+        state = self.store.state(platform)
+        holder = self.store.holder()
+        events = self.store.events()[-last:]
+        return {**state.to_json(),
+                "operationInProgress": holder["operation"] if holder else "",
+                "events": [{"at": iso(float(e["at"])), "operation": e["operation"], "step": e["step"],
+                            "detail": e["detail"]} for e in events]}
+
+    def regions_status(self) -> dict[str, Any]:
+        """`/api/regions/status`: every region, its role now and its health."""
+        platform = self.store.platform()
+        state = self.store.state(platform)
+        regions = []
+        for record in platform.regions:
+            health = self.store.health(record.stack)
+            capacity = self.store.capacity(record.stack)
+            regions.append({
+                "stack": record.stack, "awsRegion": record.aws_region,
+                "role": "primary" if record.stack == state.current_primary else "secondary",
+                "healthy": bool(health["healthy"]) if health else True,
+                "since": iso(float(health["since"])) if health else "",
+                "appInstances": int(capacity["hpa_min_replicas"]) if capacity else record.app_instance_count,
+            })
+        return {"mode": state.mode, "currentPrimary": state.current_primary, "regions": regions}

@@ -1,0 +1,198 @@
+"""The failover controller's paths on moto: target choice, each promotion method,
+dry-run, the lock, the hold-down, secondaries, the cache."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from infra.ops.clock import ModelClock
+from infra.ops.database import Database
+from infra.ops.failback import Failback
+from infra.ops.failover import Controller, Settings
+from infra.ops.platform import Platform, RegionRecord
+from infra.ops.signals import Signal
+from infra.ops.state import LOCK_LEASE_SECONDS
+
+
+def _controller(run, **settings) -> Controller:
+    return Controller(run.clients, run.store, run.clock, Settings(**{"hold_down_seconds": 900, **settings}),
+                      run.platform)
+
+
+def _lose(run, stack: str, **settings):
+    run.set_health(stack, False)
+    return _controller(run, **settings).handle(Signal(stack, "region", "ALARM", "test"))
+
+
+def test_target_is_the_healthy_secondary_with_the_lowest_lag(world):
+    run = world()
+    run.lag("eu-west", 2_000)   # eu-west now lags 2 s, ap-se 0.9 s (seeded)
+    outcome = _lose(run, "us-east")
+    assert (outcome.action, outcome.target, run.writer()) == ("failed-over", "ap-se", "ap-se")
+    assert outcome.rpo_seconds == pytest.approx(0.9)
+
+
+def test_an_unhealthy_secondary_is_never_the_target(world):
+    run = world()
+    run.set_health("eu-west", False)
+    outcome = _lose(run, "us-east")
+    assert (outcome.target, run.writer()) == ("ap-se", "ap-se")
+
+
+def test_no_healthy_secondary_leaves_the_writer_and_says_so(world):
+    run = world()
+    run.set_health("eu-west", False)
+    run.set_health("ap-se", False)
+    outcome = _lose(run, "us-east")
+    assert (outcome.action, outcome.code, run.writer()) == ("noop", 1, "us-east")
+    assert outcome.detail == "no healthy region to promote; us-east stays the writer"
+
+
+def test_lag_over_the_rpo_is_reported_but_does_not_block_an_unplanned_failover(world):
+    run = world()
+    run.lag("eu-west", 61_000)
+    run.lag("ap-se", 75_000)
+    outcome = _lose(run, "us-east")
+    decide = next(s for s in outcome.steps if s.name == "decide")
+    assert outcome.target == "eu-west"
+    assert decide.detail.endswith("lag 61.0 s exceeds the RPO of 60 s")
+
+
+def test_a_bound_tenant_zone_outranks_lag(world):
+    run = world()
+    primary = run.platform.original_primary
+    bound = dataclasses.replace(primary, tenant_routes=({"tenant": "t", "stack": "us-east", "zone": "AS",
+                                                         "fallback": "ap-se"},))
+    run.platform = Platform.of([bound, *[r for r in run.platform.regions if r.role != "primary"]])
+    outcome = _lose(run, "us-east")
+    assert outcome.target == "ap-se"  # 0.9 s of lag against eu-west's 0.35 s, but inside the tenant's zone
+    assert "tenant t (AS): served by ap-se" in [s.detail for s in outcome.steps if s.name == "residency"]
+
+
+def test_refused_managed_failover_falls_back_to_detach_and_promote(world):
+    run = world()
+
+    def refuse(**_):
+        raise ClientError({"Error": {"Code": "InvalidGlobalClusterStateFault", "Message": "not now"}},
+                          "FailoverGlobalCluster")
+
+    removed = []
+    rds = run.clients("rds", "eu-west-1")
+    rds.meta.events.register_first("before-call.rds.FailoverGlobalCluster", refuse)
+    rds.meta.events.register("before-parameter-build.rds.RemoveFromGlobalCluster",
+                             lambda params, **_: removed.append(dict(params)))
+    outcome = _lose(run, "us-east")
+    promote = next(s for s in outcome.steps if s.name == "promote")
+    west = run.region("eu-west")
+    assert promote.detail == (f"managed failover refused (InvalidGlobalClusterStateFault); detached "
+                              f"{west.db_cluster_id} from {west.db_global_cluster_id} as a standalone writer")
+    assert removed == [{"GlobalClusterIdentifier": west.db_global_cluster_id, "DbClusterIdentifier": west.db_cluster_arn}]
+    assert run.store.state(run.platform).current_primary == "eu-west"
+    # Detached: no longer a member, and the failback refuses until it is rebuilt as a secondary.
+    assert west.db_cluster_arn not in run.emulation.writer_flags(west.db_global_cluster_id)
+    assert run.emulation.calls == ["rds:RemoveFromGlobalCluster"]
+    run.recover("us-east")
+    run.clock.advance(300)
+    run.lag("us-east", 100)
+    refused = Failback(run.clients, run.store, run.clock, platform=run.platform).run()
+    assert (refused.code, refused.detail) == (
+        3, f"replication to us-east is not re-established: eu-west does not lead {west.db_global_cluster_id} "
+           "with us-east as a member; rebuild it as a secondary first (docs/runbooks/failback.md, "
+           "'After a detach or a promoted replica')")
+
+
+def test_rds_postgres_promotes_the_read_replica():
+    from moto import mock_aws
+
+    with mock_aws():
+        east, west = boto3.client("rds", "us-east-1"), boto3.client("rds", "eu-west-1")
+        source = east.create_db_instance(DBInstanceIdentifier="hse-us-east-db", Engine="postgres",
+                                         DBInstanceClass="db.r6g.large", MasterUsername="hse_admin",
+                                         MasterUserPassword="password-123", AllocatedStorage=100)["DBInstance"]
+        west.create_db_instance_read_replica(DBInstanceIdentifier="hse-eu-west-db",
+                                             SourceDBInstanceIdentifier=source["DBInstanceArn"])
+        base = dict(deploy_order=0, db_engine="rds-postgres", db_global_cluster_id="", health_check_id="hc",
+                    regional_endpoint="e", hosted_zone_id="Z", domain="d", app_instance_count=3,
+                    eks_cluster_name="c", eks_node_group_name="n", alarm_topic_arn="t")
+        primary = RegionRecord(stack="us-east", aws_region="us-east-1", role="primary", db_cluster_id="hse-us-east-db",
+                               db_cluster_arn=source["DBInstanceArn"], **base)
+        replica = RegionRecord(stack="eu-west", aws_region="eu-west-1", role="secondary",
+                               db_cluster_id="hse-eu-west-db", db_cluster_arn="arn:replica",
+                               **{**base, "deploy_order": 1})
+        calls = []
+        west.meta.events.register("before-parameter-build.rds.PromoteReadReplica",
+                                  lambda params, **_: calls.append(dict(params)))
+        clients = lambda service, region: west if (service, region) == ("rds", "eu-west-1") else east  # noqa: E731
+        promotion = Database(clients, Platform.of([primary, replica]), ModelClock()).promote(primary, replica)
+        assert (promotion.method, promotion.detail) == ("promote-read-replica", "promoted read replica hse-eu-west-db")
+        # moto keeps the source's name on a promoted replica, so the call itself is what is checked.
+        assert calls == [{"DBInstanceIdentifier": "hse-eu-west-db", "BackupRetentionPeriod": 30}]
+
+
+def test_dry_run_changes_nothing(world):
+    run = world()
+    outcome = _lose(run, "us-east", dry_run=True)
+    assert (outcome.action, outcome.code) == ("dry-run", 0)
+    assert [s.name for s in outcome.steps] == ["detect", "decide", "promote", "dns", "cache", "scale"]
+    assert run.writer() == "us-east"
+    assert run.store.state(run.platform).mode == "normal"
+    assert run.store.events() == []
+    assert run.nodes("eu-west") == 3
+    assert run.emulation.calls == []
+
+
+def test_a_held_lock_makes_a_trigger_harmless_until_its_lease_ends(world):
+    run = world()
+    assert run.store.acquire("failback") is not None
+    run.clock.advance(LOCK_LEASE_SECONDS)
+    held = _lose(run, "us-east")
+    assert (held.action, run.writer()) == ("noop", "us-east")
+    assert held.detail == "failback is already running; this trigger changes nothing"
+    run.clock.advance(1)
+    assert _lose(run, "us-east").action == "failed-over"
+
+
+def test_hold_down_both_sides_of_the_bound(world):
+    run = world()
+    _lose(run, "us-east")
+    run.recover("us-east")
+    run.clock.advance(599)
+    inside = _lose(run, "eu-west", hold_down_seconds=600)
+    assert (inside.action, inside.code, run.writer()) == ("suppressed", 1, "eu-west")
+    run.clock.advance(1)
+    outside = _lose(run, "eu-west", hold_down_seconds=600)
+    assert (outside.action, outside.code) == ("failed-over", 0)
+    assert run.writer() == "us-east"
+
+
+def test_losing_a_secondary_promotes_nothing_and_notifies_the_primary(world):
+    run = world()
+    outcome = _lose(run, "ap-se")
+    assert (outcome.action, run.writer()) == ("recorded", "us-east")
+    assert run.store.health("ap-se")["healthy"] is False
+    assert len(run.notifications("us-east")) == 1
+
+
+def test_ok_signal_records_recovery_and_when(world):
+    run = world()
+    _lose(run, "ap-se")
+    run.clock.advance(42)
+    run.set_health("ap-se", True)
+    outcome = _controller(run).handle(Signal("ap-se", "region", "OK", "test"))
+    assert outcome.action == "recorded"
+    assert run.store.health("ap-se") == {"pk": "REGION#ap-se", "sk": "HEALTH", "healthy": True,
+                                         "since": run.clock.now(), "updated_at": run.clock.now()}
+
+
+def test_cache_failover_moves_the_global_datastore(world, staging_views):
+    run = world(staging_views)
+    outcome = _controller(run).handle(Signal("us-east", "cache", "ALARM", "test"))
+    global_id = run.platform.original_primary.cache_global_datastore_id
+    assert outcome.action == "failed-over"
+    assert {r: role for r, (_, role) in run.emulation.datastores[global_id].members.items()} == {
+        "us-east-1": "SECONDARY", "eu-west-1": "PRIMARY", "ap-southeast-1": "SECONDARY"}
+    assert run.writer() == "us-east"

@@ -1,0 +1,92 @@
+"""The state store's reader (what the application's endpoints answer), the event
+parsing, and the Lambda's entry point on moto."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from functions.failover import handler
+from infra.ops.signals import SignalError, alarm_event, parse, rds_failure_event
+from infra.ops.state import StateReader
+
+
+def test_reader_answers_failover_and_regions_status(world):
+    run = world()
+    run.lose("us-east")
+    reader = StateReader(run.store)
+    status = reader.failover_status()
+    assert (status["mode"], status["currentPrimary"], status["originalPrimary"], status["failedRegion"],
+            status["operationInProgress"]) == ("failed-over", "eu-west", "us-east", "us-east", "")
+    assert [e["step"] for e in status["events"]] == ["detect", "decide", "promote", "dns", "cache", "scale",
+                                                     "reconnect", "notify"]
+    regions = {r["stack"]: r for r in reader.regions_status()["regions"]}
+    assert (regions["us-east"]["role"], regions["us-east"]["healthy"]) == ("secondary", False)
+    assert (regions["eu-west"]["role"], regions["eu-west"]["appInstances"]) == ("primary", 5)
+    assert (regions["ap-se"]["healthy"], regions["ap-se"]["appInstances"]) == (True, 3)
+
+
+def test_reader_in_normal_operation(world):
+    run = world()
+    status = StateReader(run.store).failover_status()
+    assert (status["mode"], status["currentPrimary"], status["events"]) == ("normal", "us-east", [])
+
+
+def test_eventbridge_sns_and_rds_events_parse(platform):
+    east = platform.region("us-east")
+    signal = parse(alarm_event("hse-us-east-dns-health-alarm", "ALARM", east.health_check_id), platform)
+    assert (signal.stack, signal.component, signal.state, signal.operator) == ("us-east", "region", "ALARM", False)
+    sns = {"Records": [{"Sns": {"Message": json.dumps({
+        "AlarmName": "a", "NewStateValue": "OK", "Trigger": {
+            "Namespace": "AWS/Route53", "MetricName": "HealthCheckStatus",
+            "Dimensions": [{"name": "HealthCheckId", "value": platform.region("ap-se").health_check_id}]}})}}]}
+    signal = parse(sns, platform)
+    assert (signal.stack, signal.component, signal.state) == ("ap-se", "region", "OK")
+    database = parse(rds_failure_event(east.db_cluster_id, east.aws_region), platform)
+    assert (database.stack, database.component) == ("us-east", "database")
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"detail-type": "EC2 Instance State-change Notification"}, "unsupported event"),
+    ({"Records": [{"Sns": {"Message": "not json"}}]}, "an SNS event without an alarm notification"),
+    (alarm_event("x", "ALARM", "no-such-check"), "its health check belongs to no region"),
+    (alarm_event("x", "INSUFFICIENT_DATA", "no-such-check"), "neither ALARM nor OK"),
+])
+def test_foreign_events_are_clear_errors(platform, event, message):
+    with pytest.raises(SignalError, match=message):
+        parse(event, platform)
+
+
+def test_cpu_alarm_and_non_failure_rds_event_do_not_trigger(platform):
+    cpu = alarm_event("hse-us-east-db-cpu", "ALARM", "x")
+    cpu["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"].update(namespace="AWS/RDS",
+                                                                                 name="CPUUtilization")
+    with pytest.raises(SignalError, match="not a region health-check alarm"):
+        parse(cpu, platform)
+    event = rds_failure_event(platform.region("us-east").db_cluster_id, "us-east-1")
+    event["detail"]["EventCategories"] = ["backup"]
+    with pytest.raises(SignalError, match=r"\(backup\) is not a failure"):
+        parse(event, platform)
+
+
+def test_lambda_handler_fails_over_and_ignores_foreign_events(world, monkeypatch):
+    run = world()
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("HSE_STATE_TABLE", "hse-test-state")
+    monkeypatch.setattr(handler, "Clients", lambda: run.clients)
+    run.set_health("us-east", False)
+    result = handler.lambda_handler(run.event("us-east", False), None)
+    assert (result["action"], result["target"], result["code"]) == ("failed-over", "eu-west", 0)
+    assert [s["step"] for s in result["steps"]][:3] == ["detect", "decide", "promote"]
+    ignored = handler.lambda_handler({"detail-type": "Something Else"}, None)
+    assert (ignored["action"], ignored["code"]) == ("ignored", 0)
+    again = handler.lambda_handler(run.event("us-east", False), None)
+    assert again["action"] == "noop"
+
+
+def test_settings_from_the_environment():
+    settings = handler.settings_from_env({"HSE_HOLD_DOWN_SECONDS": "600", "HSE_DETECTION_SECONDS": "30",
+                                          "HSE_DNS_TTL_SECONDS": "30", "HSE_RPO_SECONDS": "45", "HSE_DRY_RUN": "TRUE"})
+    assert (settings.hold_down_seconds, settings.detection_seconds, settings.dns_ttl_seconds, settings.rpo_seconds,
+            settings.dry_run) == (600, 30, 30, 45, True)
