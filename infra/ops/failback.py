@@ -21,16 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from infra.ops.cache import Cache
-from infra.ops.capacity import Capacity
 from infra.ops.clock import Clock
-from infra.ops.database import Database
-from infra.ops.health import HealthReader
-from infra.ops.notify import Notifier
+from infra.ops.operator import Operator
 from infra.ops.platform import Platform
 from infra.ops.state import FAILED_OVER, FAILING_BACK, NORMAL, PlatformState, StateStore
 from infra.ops.timeline import FAILED, NOT_READY, Outcome, Recorder
-from infra.ops.traffic import Traffic
 
 STEPS = (10, 25, 50, 100)
 HEALTHY_FOR_SECONDS = 300
@@ -49,19 +44,11 @@ class FailbackSettings:
     dry_run: bool = False
 
 
-class Failback:
+class Failback(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: FailbackSettings = FailbackSettings(),
                  platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None):
-        self.store = store
-        self.clock = clock
+        super().__init__(clients, store, clock, platform)
         self.settings = settings
-        self.platform = platform or store.platform()
-        self.health = HealthReader(clients, clock)
-        self.database = Database(clients, self.platform, clock)
-        self.cache = Cache(clients)
-        self.capacity = Capacity(clients, store)
-        self.traffic = Traffic(clients)
-        self.notifier = Notifier(clients, clock)
         self.on_poll = on_poll
         """Called at every health poll with the current weight (the drill injects failures here)."""
 

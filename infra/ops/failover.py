@@ -24,17 +24,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from infra import topology
-from infra.ops.cache import Cache
-from infra.ops.capacity import Capacity
 from infra.ops.clock import Clock
-from infra.ops.database import PROMOTION_SECONDS, Database
-from infra.ops.health import HealthReader
-from infra.ops.notify import Notifier
+from infra.ops.database import PROMOTION_SECONDS
+from infra.ops.operator import Operator
 from infra.ops.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
 from infra.ops.state import FAILED_OVER, FAILING_BACK, PlatformState, StateStore
 from infra.ops.timeline import DONE, FAILED, Outcome, Recorder
-from infra.ops.traffic import Traffic
 
 RECONNECT_SECONDS = 30
 CACHE_FAILOVER_SECONDS = 60
@@ -58,20 +54,11 @@ class Candidate:
     in_zone: bool
 
 
-class Controller:
+class Controller(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: Settings = Settings(),
                  platform: Optional[Platform] = None):
-        self.clients = clients
-        self.store = store
-        self.clock = clock
+        super().__init__(clients, store, clock, platform)
         self.settings = settings
-        self.platform = platform or store.platform()
-        self.health = HealthReader(clients, clock)
-        self.database = Database(clients, self.platform, clock)
-        self.cache = Cache(clients)
-        self.capacity = Capacity(clients, store)
-        self.traffic = Traffic(clients)
-        self.notifier = Notifier(clients, clock)
 
     # -- deciding ---------------------------------------------------------------------
     def bound_zones(self, failed: RegionRecord) -> set[str]:
