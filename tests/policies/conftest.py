@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from policies.runner import check_plan
-from tests.conftest import PROJECT_DIR
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from policies.cli import main
-from tests.conftest import PROJECT_DIR
 
 
 def _plan_file(tmp_path, plan, rotation: bool = True):
