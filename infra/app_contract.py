@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from infra.jsonfile import JsonFileError, read_json
+
 APP_CONTRACT_VERSION = "1.0"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "app-contract.schema.json"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -118,11 +120,10 @@ def parse(outputs: dict[str, Any], source: str = "outputs") -> AppContract:
 def load(path: Path) -> AppContract:
     """From `pulumi stack output --json > FILE` or a plan file."""
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ContractError(str(path), [f"cannot read it ({exc.strerror or exc})"]) from None
-    except ValueError as exc:
-        raise ContractError(str(path), [f"not JSON ({exc})"]) from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise ContractError(str(path), [f"cannot read it ({exc.reason})" if exc.unreadable
+                                        else f"not JSON ({exc.reason})"]) from None
     return parse(_outputs_of(data, str(path)), str(path))
 
 

@@ -43,6 +43,7 @@ from typing import Any, Iterator, Optional, Sequence, TextIO
 
 from rich.console import Console
 
+from infra.jsonfile import JsonFileError, read_json
 from infra.config import deploy_order, validate_stacks
 from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff, deleted_stack, diff_exports
@@ -75,9 +76,9 @@ def read_baseline(directory: Path) -> dict[str, dict[str, Any]]:
     exports = {}
     for path in sorted(directory.glob("*.json")):
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise UserError(f"--diff {directory}: {path.name} is not a plan export ({exc})") from None
+            data = read_json(path)
+        except JsonFileError as exc:
+            raise UserError(f"--diff {directory}: {path.name} is not a plan export ({exc.cause})") from None
         if not isinstance(data, dict) or "deployment" not in data:
             raise UserError(f"--diff {directory}: {path.name} is not a plan export (no 'deployment')")
         exports[path.stem] = data

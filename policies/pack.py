@@ -3,13 +3,13 @@ resolved the way the Pulumi CLI resolves `--policy-pack-config` before it config
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from pulumi_policy import EnforcementLevel, Policy
 
+from infra.jsonfile import JsonFileError, read_json
 from policies.rules import cache, cdn, database, dns, keys_secrets, kubernetes, logging_audit, network, resilience
 
 PACK_NAME = "hse-platform"
@@ -73,11 +73,10 @@ def load_config(path: Optional[Path]) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise PackConfigError(f"cannot read pack config {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise PackConfigError(f"pack config {path} is not JSON: {exc}") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise PackConfigError(f"cannot read pack config {path}: {exc.reason}" if exc.unreadable
+                              else f"pack config {path} is not JSON: {exc.reason}") from None
     if not isinstance(data, dict):
         raise PackConfigError(f"pack config {path} must be a JSON object")
     return data

@@ -3,11 +3,11 @@ command's `--out` or a `pulumi stack export`) read without evaluating the progra
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from typing import Any
 
+from infra.jsonfile import JsonFileError, read_json
 from infra.engine.plan import REDACTED, SECRET_SIG, SIG_KEY, STACK_TYPE, Resource, StackPlan
 
 
@@ -28,11 +28,10 @@ def _sealed(value: Any) -> Any:
 
 def load_export(path: Path) -> StackPlan:
     try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise PlanFileError(f"cannot read plan file {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise PlanFileError(f"plan file {path} is not JSON: {exc}") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise PlanFileError(f"cannot read plan file {path}: {exc.reason}" if exc.unreadable
+                            else f"plan file {path} is not JSON: {exc.reason}") from None
     resources = data.get("deployment", {}).get("resources") if isinstance(data, dict) else None
     if not isinstance(resources, list):
         raise PlanFileError(f"plan file {path} is not a stack export (no deployment.resources)")

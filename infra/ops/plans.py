@@ -4,11 +4,11 @@ process, or from a file `python -m infra.cli plan --all --out plan` wrote (the s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from infra.jsonfile import JsonFileError, read_json
 from infra.ops.platform import PlatformError
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -57,11 +57,11 @@ def read_plan_dir(directory: Path, stacks: Iterable[str]) -> list[PlanView]:
     for stack in stacks:
         path = directory / f"{stack}.json"
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise PlatformError(f"{path}: missing; write the plans with `python -m infra.cli plan --all --out "
-                                f"{directory}`") from None
-        except (OSError, ValueError) as exc:
-            raise PlatformError(f"{path}: not readable as JSON ({exc})") from None
+            data = read_json(path)
+        except JsonFileError as exc:
+            if exc.missing:
+                raise PlatformError(f"{path}: missing; write the plans with `python -m infra.cli plan --all --out "
+                                    f"{directory}`") from None
+            raise PlatformError(f"{path}: not readable as JSON ({exc.cause})") from None
         views.append(PlanView.from_export(stack, data))
     return views

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from infra.jsonfile import JsonFileError, read_json
 from infra.rto import SPEC_RTO_SECONDS
 
 
@@ -98,11 +99,10 @@ def parse(data: Any, source: str) -> DrillTimeline:
 def load(path: Path) -> DrillTimeline:
     """The timeline in a drill file; DrillFileError with a one-line reason."""
     try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise DrillFileError(f"--drill {path}: cannot read it ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise DrillFileError(f"--drill {path}: not JSON ({exc})") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise DrillFileError(f"--drill {path}: cannot read it ({exc.reason})" if exc.unreadable
+                             else f"--drill {path}: not JSON ({exc.reason})") from None
     try:
         return parse(data, str(path))
     except ValueError as exc:
