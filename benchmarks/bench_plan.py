@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.engine import Engine  # noqa: E402
-from infra.synthetic import write_topology  # noqa: E402
+from infra.config.synthetic import write_topology  # noqa: E402
 
 
 def measure(project: Path, stacks: list[str] | None, runs: int) -> tuple[list[float], int]:

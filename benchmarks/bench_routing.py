@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.config import deploy_order, load_stack  # noqa: E402
-from infra.routing_table import DeployedRegion, build, failover_quality, quality  # noqa: E402
-from infra.stackfiles import Project  # noqa: E402
+from infra.domain.routing_table import DeployedRegion, build, failover_quality, quality  # noqa: E402
+from infra.config.stackfiles import Project  # noqa: E402
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """The CDN in front of the platform: `www.<domain>` served from the edge, with the cache
-rules of `infra/cdn_rules.py` on whichever provider the config names.
+rules of `infra/domain/cdn_rules.py` on whichever provider the config names.
 
 Every provider gets the same rules from the same table: static assets a year, dynamic
 content an hour, `/api/*` never cached; gzip and Brotli; HTTP/2 and HTTP/3; HTTPS only,
@@ -26,7 +26,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from infra.cdn_rules import rules
+from infra.domain.cdn_rules import rules
 
 BUILDERS = {"cloudfront": "components.cdn.cloudfront", "cloudflare": "components.cdn.cloudflare",
             "fastly": "components.cdn.fastly"}

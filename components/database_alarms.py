@@ -17,7 +17,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra.db_sizing import AURORA
+from infra.domain.db_sizing import AURORA
 
 
 @dataclass(frozen=True)

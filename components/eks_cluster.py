@@ -6,7 +6,7 @@ piece shows in the plan.
   config names public CIDRs; Kubernetes secrets envelope-encrypted with the regional
   key; every control-plane log type on;
 - a managed node group across the three AZs, sized from the region's instance count;
-  on-demand, spot only outside production (checked in `infra/config.py`);
+  on-demand, spot only outside production (checked in `infra/config/`);
 - the IAM roles with the managed policies they need, and an OIDC provider so that pods
   take IAM roles through their service accounts (IRSA).
 """

@@ -32,12 +32,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import service_trust_policy
-from infra.ops.package import HANDLER_NAME
+from infra.domain.failover_package import HANDLER_NAME
 
 STOP_CONDITION_TAG = "hse:stop-condition"
 """Tags an alarm that only stops experiments (it notifies no one)."""
-from infra.ops.permissions import controller_policy
-from infra.ops.state import table_definition
+from infra.domain.failover_permissions import controller_policy
+from infra.domain.failover_state import table_definition
 
 FIS_METRIC = "FisArmed"
 LOG_RETENTION_DAYS = 365
@@ -68,7 +68,7 @@ class FailoverControllerArgs:
     kms_key_arns: Mapping[str, pulumi.Input[str]]
     """Region -> the platform's key there: the table and its replicas are encrypted with it."""
     code: pulumi.Archive
-    """The function's code (`infra.ops.package.lambda_files`)."""
+    """The function's code (`infra.domain.failover_package.lambda_files`)."""
     event_provider: aws.Provider
     """us-east-1: where the health alarms and so their events are."""
     primary_region: str

@@ -13,8 +13,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from infra.ops.platform import RegionRecord
-from infra.ops.state import encode
+from infra.domain.platform import RegionRecord
+from infra.domain.failover_state import encode
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Literal, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra.naming import APP_LABEL, NEAREST_LABEL, host
+from infra.domain.naming import APP_LABEL, NEAREST_LABEL, host
 
 HEALTH_PATH = "/api/health"
 """The spec's health endpoint (HTTP 200 when the app, its database and its Redis answer)."""

@@ -9,7 +9,7 @@ tenant limited to that tenant's keys, and its alarms.
   the configured maxmemory policy; the isolated-data subnets and the redis security group.
 - Authentication through an RBAC user group: the `default` user every group must contain,
   switched off, and one user per tenant whose access string comes from
-  `infra/cache_acl.py`. Each tenant's password is generated and kept in Secrets Manager,
+  `infra/domain/cache_acl.py`. Each tenant's password is generated and kept in Secrets Manager,
   encrypted with the region's key.
 - Optionally a Global Datastore: the primary's group becomes its primary member and a
   secondary's group joins it. A joining group takes its engine, version, shard count,
@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.cache_acl import DEFAULT_USER_RULES, access_string, key_prefix, tenant_rules
+from infra.domain.cache_acl import DEFAULT_USER_RULES, access_string, key_prefix, tenant_rules
 
 REDIS_PORT = 6379
 # What a Global Datastore owns: the provider refuses a joining replication group that sets

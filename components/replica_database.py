@@ -35,7 +35,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import service_trust_policy
-from infra.db_sizing import AURORA, WRITE_FORWARDING_PERCENT
+from infra.domain.db_sizing import AURORA, WRITE_FORWARDING_PERCENT
 
 POSTGRES_PORT = 5432
 LOG_EXPORTS = {AURORA: ["postgresql"], "rds-postgres": ["postgresql", "upgrade"]}

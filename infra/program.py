@@ -15,21 +15,21 @@ import pulumi_aws as aws
 
 from components.region_stack import RegionStack, RegionStackArgs
 from components.vpc_peering import PeeringSide, VpcPeering, VpcPeeringArgs
-from infra.cache_tier import build_cache_tier
+from infra.tiers.cache import build_cache_tier
 from infra.config import NAMESPACE, StackConfig, edge_settings, load_topology
-from infra.contract import RegionExports
-from infra.data_tier import build_data_tier, regional_keys
-from infra.edge_tier import build_edge_tier
-from infra.observability_tier import alarm_topics, build_observability_tier
-from infra.operations_tier import build_failover_controller, register_region
-from infra.workloads_tier import build_workloads_tier
-from infra.naming import log_group_prefix, prefix
-from infra.peers import read_peer_exports
-from infra.problems import ConfigError, Problem
-from infra.providers import RegionalProviders
-from infra.routing_table import DeployedRegion
-from infra.routing_table import build as build_routing_table
-from infra.stackfiles import Project
+from infra.domain.contract import RegionExports
+from infra.tiers.data import build_data_tier, regional_keys
+from infra.tiers.edge import build_edge_tier
+from infra.tiers.observability import alarm_topics, build_observability_tier
+from infra.tiers.operations import build_failover_controller, register_region
+from infra.tiers.workloads import build_workloads_tier
+from infra.domain.naming import log_group_prefix, prefix
+from infra.tiers.peers import read_peer_exports
+from infra.domain.problems import ConfigError, Problem
+from infra.tiers.providers import RegionalProviders
+from infra.domain.routing_table import DeployedRegion
+from infra.domain.routing_table import build as build_routing_table
+from infra.config.stackfiles import Project
 
 
 def program_config() -> dict[str, str]:

@@ -4,7 +4,7 @@ A stack must read its peers' outputs and validate them before it declares any
 resource, which means waiting for a `StackReference`'s outputs while the program is
 still being evaluated. The SDK has no public synchronous wait; `pulumi.runtime.sync_await`
 is what its own `pulumi.automation` and mocks use. The pinned SDK version keeps it
-stable, and `tests/infra/test_runtime.py` fails loudly if an upgrade moves it.
+stable, and `tests/engine/test_runtime.py` fails loudly if an upgrade moves it.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def _write(path: Path, text: str) -> Optional[str]:
 
 
 def check(args: argparse.Namespace) -> int:
-    from infra.problems import ConfigError
+    from infra.domain.problems import ConfigError
     from policies import report
     from policies.pack import PackConfigError, load_config, resolve
     from policies.runner import check_plan
@@ -84,7 +84,7 @@ def check(args: argparse.Namespace) -> int:
             results.append(check_plan(plan, config, stack_config=None, has_options=False))
     else:
         from infra.engine import Engine
-        from infra.stackfiles import StackFileError
+        from infra.config.stackfiles import StackFileError
 
         try:
             engine = Engine(args.project)

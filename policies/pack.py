@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from infra.jsonfile import JsonFileError, read_json
+from infra.domain.jsonfile import JsonFileError, read_json
 from policies.rules import cache, cdn, database, dns, keys_secrets, kubernetes, logging_audit, network, resilience
 
 PACK_NAME = "hse-platform"

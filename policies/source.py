@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typing import Any
 
-from infra.jsonfile import JsonFileError, read_json
+from infra.domain.jsonfile import JsonFileError, read_json
 from infra.engine.plan import REDACTED, SECRET_SIG, SIG_KEY, STACK_TYPE, Resource, StackPlan
 
 

@@ -3,7 +3,7 @@
 Zone settings for the protocol and TLS requirements, one cache-rules ruleset built from
 the rules table, and `www.<zone>` as a proxied record in front of `app.<domain>`.
 Cloudflare applies every matching cache rule, so each rule's expression excludes the
-paths of the rules before it (`infra.cdn_rules.exclusive`). Cloudflare sets
+paths of the rules before it (`infra.domain.cdn_rules.exclusive`). Cloudflare sets
 `cf-ipcountry` itself (the resolver's first header). All resources use their own
 explicit provider (token from `cloudflare:apiToken` or CLOUDFLARE_API_TOKEN).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from infra.cdn_rules import API, MIN_TLS, Syntax, exclusive
+from infra.domain.cdn_rules import API, MIN_TLS, Syntax, exclusive
 
 SYNTAX = Syntax(prefix='starts_with(http.request.uri.path, "{value}")',
                 suffix='http.request.uri.path.extension eq "{value}"',

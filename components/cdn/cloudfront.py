@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.private_bucket import PrivateBucket, PrivateBucketArgs
-from infra.cdn_rules import API, APP_ORIGIN, UPLOADS_ORIGIN, VIEWER_COUNTRY_HEADER, CacheRule
+from infra.domain.cdn_rules import API, APP_ORIGIN, UPLOADS_ORIGIN, VIEWER_COUNTRY_HEADER, CacheRule
 
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_fastly as fastly
 
-from infra.cdn_rules import API, MIN_TLS, VIEWER_COUNTRY_HEADER, Syntax, exclusive
+from infra.domain.cdn_rules import API, MIN_TLS, VIEWER_COUNTRY_HEADER, Syntax, exclusive
 
 SYNTAX = Syntax(prefix='req.url.path ~ "^{value}"', suffix='req.url.ext == "{value}"',
                 any_of=" || ", and_not="({own}) && !({other})", always="true")

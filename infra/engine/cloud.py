@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 from pulumi.runtime import rpc
 
-from infra import topology
+from infra.domain import topology
 from infra.engine import aws_data, edge_data, ops_data, workloads_data
 from infra.engine.schema import autoname_property, is_taggable
 

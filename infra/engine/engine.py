@@ -26,11 +26,11 @@ from pulumi.runtime.mocks import MockEngine
 from pulumi.runtime.stack import run_in_stack
 
 from infra.config import deploy_order, load_stack
-from infra.problems import ConfigError
+from infra.domain.problems import ConfigError
 from infra.engine.cloud import OFFLINE_ACCOUNT_ID, ORGANIZATION, OfflineCloud
 from infra.engine.monitor import RecordingMonitor
 from infra.engine.plan import StackPlan, dependency_order
-from infra.stackfiles import Project
+from infra.config.stackfiles import Project
 
 Program = Callable[[Path], None]
 

@@ -7,7 +7,7 @@ region to move, with `failover_global_replication_group`.
 
 from __future__ import annotations
 
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 
 
 class Cache:

@@ -11,7 +11,7 @@ the state table) reads the item and patches `horizontalpodautoscaler/hse-app`'s
 
 from __future__ import annotations
 
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 from infra.ops.state import StateStore
 
 

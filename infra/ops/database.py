@@ -17,11 +17,11 @@ from typing import Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.ops.clock import Clock
-from infra.ops.platform import Platform, RegionRecord
+from infra.domain.platform import Platform, RegionRecord
 
 MANAGED, DETACHED, PROMOTED = "managed-failover", "detach-and-promote", "promote-read-replica"
 PROMOTION_SECONDS = {"aurora-postgresql": 60, "rds-postgres": 120}
-"""Modeled duration of a promotion (the same estimates as `infra/rto.py`)."""
+"""Modeled duration of a promotion (the same estimates as `infra/domain/rto.py`)."""
 
 
 class DatabaseError(Exception):

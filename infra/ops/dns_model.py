@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from infra.ops.platform import Platform
+from infra.domain.platform import Platform
 
 
 class ZoneModel:

@@ -32,7 +32,7 @@ from infra.ops.failback import Failback, FailbackSettings
 from infra.ops.failover import Controller, Settings
 from infra.ops.health import HEALTH_METRIC_REGION
 from infra.ops.notify import METRIC_NAME, METRIC_NAMESPACE
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 from infra.ops.plans import PlanView
 from infra.ops.seed import Seeded, lag_datapoint, seed
 from infra.ops.signals import Signal, alarm_event, rds_failure_event

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from infra.ops.clock import Clock, iso
 from infra.ops.failover import Controller, Settings
-from infra.ops.platform import Platform
+from infra.domain.platform import Platform
 from infra.ops.signals import SignalError, parse
 from infra.ops.state import StateStore
 from infra.ops.timeline import Outcome

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 from infra.ops.clock import Clock
 from infra.ops.operator import Operator
-from infra.ops.platform import Platform
+from infra.domain.platform import Platform
 from infra.ops.state import FAILED_OVER, FAILING_BACK, NORMAL, PlatformState, StateStore
 from infra.ops.timeline import FAILED, NOT_READY, Outcome, Recorder
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from infra import topology
+from infra.domain import topology
 from infra.ops.clock import Clock
 from infra.ops.database import PROMOTION_SECONDS
 from infra.ops.operator import Operator
-from infra.ops.platform import Platform, RegionRecord
+from infra.domain.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
 from infra.ops.state import FAILED_OVER, FAILING_BACK, PlatformState, StateStore
 from infra.ops.timeline import DONE, FAILED, Outcome, Recorder

@@ -1,7 +1,7 @@
 """What the controller reads about a region's health and its replication lag.
 
 - Region health: the CloudWatch alarm on the Route53 health check's `HealthCheckStatus`
-  (in us-east-1, the only region Route53 publishes that metric to; `infra/edge_tier.py`).
+  (in us-east-1, the only region Route53 publishes that metric to; `infra/tiers/edge.py`).
   An alarm in `ALARM` (or with too little data) means the region failed 3 consecutive
   checks (90 s): unhealthy.
 - Replication lag of a secondary: `AuroraGlobalDBReplicationLag` (milliseconds) of its
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from infra.ops.clock import Clock
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 
 HEALTH_METRIC_REGION = "us-east-1"
 AURORA_LAG = ("AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", 0.001)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 
 METRIC_NAMESPACE = "HSE/Platform"
 METRIC_NAME = "FailoverEvent"

@@ -11,7 +11,7 @@ from infra.ops.clock import Clock
 from infra.ops.database import Database
 from infra.ops.health import HealthReader
 from infra.ops.notify import Notifier
-from infra.ops.platform import Platform
+from infra.domain.platform import Platform
 from infra.ops.state import StateStore
 from infra.ops.traffic import Traffic
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from infra.jsonfile import JsonFileError, read_json
-from infra.ops.platform import PlatformError
+from infra.domain.jsonfile import JsonFileError, read_json
+from infra.domain.platform import PlatformError
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

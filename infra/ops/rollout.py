@@ -24,7 +24,7 @@ from typing import Callable, Protocol
 
 from infra.ops.clock import Clock
 from infra.ops.health import HEALTH_METRIC_REGION, HealthReader
-from infra.ops.platform import Platform, RegionRecord
+from infra.domain.platform import Platform, RegionRecord
 from infra.ops.timeline import FAILED, Outcome, Recorder
 from infra.ops.traffic import Traffic
 

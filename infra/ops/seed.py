@@ -21,9 +21,10 @@ from typing import Any, Optional
 from infra.ops.clock import Clock
 from infra.ops.emulation import Emulation
 from infra.ops.health import HEALTH_METRIC_REGION
-from infra.ops.platform import Platform, PlatformError, RegionRecord
+from infra.domain.platform import Platform, PlatformError, RegionRecord
 from infra.ops.plans import PlanView
-from infra.ops.state import StateStore, table_definition
+from infra.domain.failover_state import table_definition
+from infra.ops.state import StateStore
 
 RECORD = "aws:route53/record:Record"
 SEEDED_LAG_MS = (350.0, 900.0, 1500.0)

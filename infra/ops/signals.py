@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from infra.ops.platform import Platform
+from infra.domain.platform import Platform
 
 Component = Literal["region", "database", "cache"]
 

@@ -28,60 +28,18 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Optional
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from infra.ops.clock import Clock, iso
-from infra.ops.platform import Platform, RegionRecord
+from infra.domain.failover_state import EVENTS, PLATFORM, decode, encode
+from infra.domain.platform import Platform, RegionRecord
 
-PLATFORM = "PLATFORM"
-EVENTS = "EVENTS"
 NORMAL, FAILED_OVER, FAILING_BACK = "normal", "failed-over", "failing-back"
 LOCK_LEASE_SECONDS = 900
 """Longer than any operation may take (a Lambda runs 15 minutes at most): a crashed
 holder's lock expires instead of blocking the platform for ever."""
-
-_ser, _de = TypeSerializer(), TypeDeserializer()
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_dynamo(v) for v in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    return value
-
-
-def encode(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
-
-
-def decode(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _from_dynamo(_de.deserialize(v)) for k, v in item.items()}
-
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The table as `create_table` takes it (the program declares the same keys)."""
-    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                     {"AttributeName": "sk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]}
-
 
 @dataclass(frozen=True)
 class PlatformState:

@@ -20,7 +20,7 @@ class Step:
     detail: str
     modeled_seconds: float
     critical: bool
-    """On the recovery-time path (`infra/rto.py`); parallel or later steps are not."""
+    """On the recovery-time path (`infra/domain/rto.py`); parallel or later steps are not."""
     wall_ms: float = 0.0
 
 

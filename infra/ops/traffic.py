@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.ops.platform import RegionRecord
+from infra.domain.platform import RegionRecord
 
 SHIFT_LABEL = "shift-{stack}"
 WEIGHT_TTL = 30

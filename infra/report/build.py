@@ -13,7 +13,7 @@ from typing import Optional
 from infra.config import load_stack
 from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff
-from infra.problems import ConfigError
+from infra.domain.problems import ConfigError
 from infra.report import diagram, drill, model, page, stacks, timeline, worldmap
 
 INDEX = "index.html"

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from infra.jsonfile import JsonFileError, read_json
-from infra.rto import SPEC_RTO_SECONDS
+from infra.domain.jsonfile import JsonFileError, read_json
+from infra.domain.rto import SPEC_RTO_SECONDS
 
 
 class DrillFileError(Exception):

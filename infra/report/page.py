@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Iterable, Optional
 
-from infra.cost import prices
+from infra.engine.cost import prices
 from infra.engine.diff import StackDiff
-from infra.render import COMPUTED, money, short_type
+from infra.engine.summary import COMPUTED, money, short_type
 from infra.report.drill import DrillTimeline
 from infra.report.model import STATUSES, Architecture
 from infra.report.stacks import StackSummary

@@ -9,10 +9,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from infra.cost import Estimate, estimate
+from infra.engine.cost import Estimate, estimate
 from infra.engine.plan import STACK_TYPE, StackPlan
-from infra.render import counts, plan_outputs, short_type
-from infra.rto import SPEC_RTO_SECONDS
+from infra.engine.summary import counts, plan_outputs, short_type
+from infra.domain.rto import SPEC_RTO_SECONDS
 from policies.runner import StackResult, check_plan
 
 SPEC_RPO_SECONDS = 60

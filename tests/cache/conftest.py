@@ -1,5 +1,5 @@
 """A real redis-server for the tenant-namespace tests: one per session on loopback
-(pytest-redis starts it), with the ACL users built by `infra/cache_acl.py`.
+(pytest-redis starts it), with the ACL users built by `infra/domain/cache_acl.py`.
 
 The suite talks to it as `harness`, a user of its own with every right; the `default`
 user is switched off exactly as in ElastiCache, and each tenant gets the same rules its
@@ -16,7 +16,7 @@ import pytest
 import redis
 from pytest_redis import factories
 
-from infra.cache_acl import DEFAULT_USER_RULES, tenant_rules
+from infra.domain.cache_acl import DEFAULT_USER_RULES, tenant_rules
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 TENANTS = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell")

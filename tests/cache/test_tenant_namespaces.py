@@ -10,7 +10,7 @@ import redis
 import redis.backoff
 import redis.retry
 
-from infra.cache_acl import key_prefix
+from infra.domain.cache_acl import key_prefix
 from tests.cache.conftest import TENANTS, password_of, tenant_client
 
 # A refused login must fail at once, not after the client's retries.

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra import cdn_rules
+from infra.domain import cdn_rules
 from infra.engine import Engine, StackPlan
 from tests.conftest import copy_project, edit_stack
 

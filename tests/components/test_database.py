@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.regional_keys import key_policy
-from infra.db_sizing import max_connections_percent
+from infra.domain.db_sizing import max_connections_percent
 from tests.conftest import STACKS
 
 REGIONS = {"us-east": "us-east-1", "eu-west": "eu-west-1", "ap-se": "ap-southeast-1"}
@@ -75,7 +75,7 @@ def test_flow_log_groups_are_encrypted_with_the_regional_key(plans, stack) -> No
 
 def test_a_secondary_whose_region_has_no_key_yet_is_told_to_deploy_the_primary(project_copy, plans) -> None:
     from infra.engine import Engine
-    from infra.problems import ConfigError
+    from infra.domain.problems import ConfigError
 
     deployed = dict(plans["us-east"].outputs, kmsKeyArns={"us-east-1": plans["us-east"].outputs["kmsKeyArn"]})
     with pytest.raises(ConfigError) as info:
@@ -329,7 +329,7 @@ def test_write_forwarding_reserve_reduces_what_the_proxy_may_take() -> None:
 
 def test_a_secondary_without_its_credentials_replica_is_told_to_deploy_the_primary(project_copy, plans) -> None:
     from infra.engine import Engine
-    from infra.problems import ConfigError
+    from infra.domain.problems import ConfigError
 
     deployed = dict(plans["us-east"].outputs, dbSecretArns={"us-east-1": plans["us-east"].outputs["dbSecretArn"]})
     with pytest.raises(ConfigError) as info:

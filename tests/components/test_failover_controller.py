@@ -13,8 +13,8 @@ import pytest
 from components.failover_controller import FailoverController, FailoverControllerArgs, FisTargets
 from components.failover_registration import FailoverRegistration, FailoverRegistrationArgs
 from infra.engine import Engine
-from infra.ops.package import lambda_files
-from infra.ops.permissions import CALLS
+from infra.domain.failover_package import lambda_files
+from infra.domain.failover_permissions import CALLS
 from infra.ops.state import decode
 
 ROOT = Path(__file__).resolve().parents[2]

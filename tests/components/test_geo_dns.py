@@ -8,7 +8,7 @@ import json
 import pytest
 
 from infra.engine.plan import StackPlan
-from infra.routing_table import RoutingTable
+from infra.domain.routing_table import RoutingTable
 from tests.conftest import STACKS
 
 RECORD = "aws:route53/record:Record"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.redis_cluster import OWNED_BY_GLOBAL_DATASTORE
-from infra.cache_acl import DEFAULT_USER_RULES, access_string, tenant_rules
+from infra.domain.cache_acl import DEFAULT_USER_RULES, access_string, tenant_rules
 from infra.engine.schema import camel
 from infra.engine.plan import SECRET_SIG, SIG_KEY
 from tests.conftest import STACKS
@@ -169,7 +169,7 @@ def test_a_secondary_joins_and_sets_nothing_the_datastore_owns(staging, stack) -
 
 def test_a_secondary_cannot_join_a_datastore_the_primary_never_deployed(project_copy, plans) -> None:
     from infra.engine import Engine
-    from infra.problems import ConfigError
+    from infra.domain.problems import ConfigError
     from tests.conftest import edit_stack
 
     edit_stack(project_copy, "us-east", cacheGlobalDatastore=True)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.eks_cluster import LOG_TYPES, node_counts
-from infra.cost import estimate, premium
+from infra.engine.cost import estimate, premium
 from tests.conftest import STACKS
 
 INSTANCES = {"us-east": 5, "eu-west": 3, "ap-se": 3}

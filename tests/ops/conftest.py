@@ -34,7 +34,7 @@ def staging_views(staging) -> list[PlanView]:
 @pytest.fixture(scope="session")
 def platform(views):
     """The platform as the plans declare it (no emulator: for what only reads identifiers)."""
-    from infra.ops.platform import Platform, RegionRecord
+    from infra.domain.platform import Platform, RegionRecord
 
     return Platform.of(RegionRecord.from_outputs(v.outputs, COUNTS[v.stack]) for v in views)
 

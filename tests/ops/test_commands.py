@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from infra import cli
+from infra.cli import main as cli
 from infra.ops import rollout
 
 

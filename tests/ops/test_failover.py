@@ -13,7 +13,7 @@ from infra.ops.clock import ModelClock
 from infra.ops.database import Database
 from infra.ops.failback import Failback
 from infra.ops.failover import Controller, Settings
-from infra.ops.platform import Platform, RegionRecord
+from infra.domain.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
 from infra.ops.state import LOCK_LEASE_SECONDS
 

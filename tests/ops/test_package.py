@@ -12,8 +12,8 @@ from pathlib import Path
 import botocore.session
 from botocore import xform_name
 
-from infra.ops.package import lambda_files
-from infra.ops.permissions import CALLS
+from infra.domain.failover_package import lambda_files
+from infra.domain.failover_permissions import CALLS
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("rds", "elasticache", "eks", "route53", "cloudwatch", "sns", "dynamodb", "sqs")
@@ -22,7 +22,7 @@ SERVICES = ("rds", "elasticache", "eks", "route53", "cloudwatch", "sns", "dynamo
 def test_the_package_lists_the_handler_and_its_imports_only():
     files = lambda_files(ROOT)
     assert "functions/failover/handler.py" in files
-    assert "infra/ops/failover.py" in files and "infra/topology.py" in files
+    assert "infra/ops/failover.py" in files and "infra/domain/topology.py" in files
     # Nothing the function does not run: no drill, no deployment, no engine, no program.
     assert not [f for f in files if re.search(r"drill|rollout|seed|engine|program|commands|emulation", f)]
     assert all(path.exists() for path in files.values())

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from PIL import Image
 
-from infra.cli import main
+from infra.cli.main import main
 from infra.report import page
 from infra.report.browser import open_page
 

@@ -1,0 +1,295 @@
+"""The operational subcommands of `python -m infra.cli`: deploy, drill, failover,
+failback and failover-status. `register` adds them to the CLI's parser; each returns an
+exit code and reports a user's mistake as one line (`UserError`), never a traceback.
+
+Exit codes: 0 done, 1 failed or halted (a rollout gate, a rolled-back failback, a drill
+check), 2 usage, 3 not ready (a failback gate: health under 5 minutes, lag over the RPO).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from infra.cli.errors import UserError
+from infra.ops.timeline import Outcome
+
+DEFAULT_STATE_TABLE = "hse-production-failover-state"
+
+
+def _user_error(message: str) -> Exception:
+    return UserError(message)
+
+
+def _guarded(func: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace, Any], int]:
+    """Known failures of the AWS and Pulumi side as one-line errors."""
+    def run(args: argparse.Namespace, console: Any) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+        from infra.ops.drill import DrillError
+        from infra.domain.platform import PlatformError
+        from infra.ops.rollout import MissingTool
+        try:
+            return func(args, console)
+        except (PlatformError, MissingTool, DrillError) as exc:
+            raise _user_error(str(exc)) from None
+        except (NoCredentialsError, NoRegionError) as exc:
+            raise _user_error(f"AWS: {exc} (set AWS_PROFILE or credentials, or --endpoint-url for an emulator)") \
+                from None
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise _user_error(f"AWS {exc.operation_name}: {error.get('Code')}: {error.get('Message')}") from None
+        except BotoCoreError as exc:
+            raise _user_error(f"AWS: {exc}") from None
+    return run
+
+
+def print_outcome(outcome: Outcome, console: Any) -> int:
+    console.print(f"{outcome.operation}: {outcome.action} - {outcome.detail}")
+    for step in outcome.steps:
+        console.print(f"  {step.name:<10} {step.modeled_seconds:>6.0f} s  {step.detail}")
+    return outcome.code
+
+
+def instance_counts(project_dir: Path, stacks: list[str]) -> dict[str, int]:
+    from infra.config import load_stack
+    from infra.config.stackfiles import Project
+
+    project = Project(project_dir)
+    return {s: load_stack(project, s).app.instance_count for s in stacks}
+
+
+# -- the state store and the controller ---------------------------------------------------
+def _store(args: argparse.Namespace):
+    from infra.ops.clients import Clients
+    from infra.ops.clock import Clock
+    from infra.ops.state import StateStore
+
+    if not args.state_region:
+        raise _user_error("--state-region is required: the region of the state table replica to use "
+                          "(any region of the platform; the controller's by default)")
+    clients = Clients(endpoint_url=args.endpoint_url)
+    return clients, StateStore(clients, args.state_region, args.state_table, Clock())
+
+
+@_guarded
+def cmd_failover(args: argparse.Namespace, console: Any) -> int:
+    from infra.ops.clock import Clock
+    from infra.ops.failover import Controller, Settings
+    from infra.ops.signals import Signal
+
+    clients, store = _store(args)
+    settings = Settings(hold_down_seconds=0 if args.force else args.hold_down, dry_run=args.dry_run)
+    controller = Controller(clients, store, Clock(), settings)
+    controller.platform.region(args.stack)  # an unknown stack is a one-line error
+    return print_outcome(controller.handle(Signal(args.stack, args.component, "ALARM", "operator", operator=True)), console)
+
+
+@_guarded
+def cmd_failback(args: argparse.Namespace, console: Any) -> int:
+    from infra.ops.clock import Clock
+    from infra.ops.failback import Failback, FailbackSettings
+
+    clients, store = _store(args)
+    settings = FailbackSettings(step_hold_seconds=args.step_hold, dry_run=args.dry_run)
+    return print_outcome(Failback(clients, store, Clock(), settings).run(), console)
+
+
+@_guarded
+def cmd_status(args: argparse.Namespace, console: Any) -> int:
+    from infra.ops.state import StateReader
+
+    _, store = _store(args)
+    reader = StateReader(store)
+    console.print(json.dumps({"failover": reader.failover_status(), "regions": reader.regions_status()}, indent=2))
+    return 0
+
+
+# -- deploy ---------------------------------------------------------------------------------
+@_guarded
+def cmd_deploy(args: argparse.Namespace, console: Any) -> int:
+    from infra.config import deploy_order
+    from infra.ops.clients import Clients
+    from infra.ops.clock import Clock
+    from infra.domain.platform import Platform, RegionRecord
+    from infra.ops.rollout import AutomationDeployer, BlueGreen, Gate, Rollout, RolloutSettings
+    from infra.config.stackfiles import Project
+
+    stacks = deploy_order(Project(args.project))
+    counts = instance_counts(args.project, stacks)
+    deployer = AutomationDeployer(args.project, on_output=lambda line: console.print(line.rstrip()))
+    clients = Clients(endpoint_url=args.endpoint_url)
+
+    def platform(names: list[str]) -> Platform:
+        return Platform.of(RegionRecord.from_outputs(deployer.outputs(s), counts[s]) for s in names)
+
+    if args.blue_green:
+        if not args.stack or not args.to:
+            raise _user_error("--blue-green needs --stack and --to (blue or green)")
+        if args.stack not in stacks:
+            raise _user_error(f"--stack {args.stack}: no such stack; stacks: {', '.join(stacks)}")
+        if not args.dry_run:
+            deployer.preflight()
+        switch = BlueGreen(clients, Clock(), window_seconds=args.window, poll_seconds=args.poll)
+        if args.dry_run:
+            console.print(f"dry run: {args.stack}: live-{args.stack}.<domain> -> {args.stack}-{args.to}.<domain>, "
+                          f"watch {args.window} s, roll back on a failing health check")
+            return 0
+        region = platform([s for s in stacks if stacks.index(s) <= stacks.index(args.stack)]).region(args.stack)
+        return print_outcome(switch.switch(region, args.to), console)
+
+    settings = RolloutSettings(tuple(stacks), window_seconds=args.window, poll_seconds=args.poll,
+                               dry_run=args.dry_run)
+    rollout = Rollout(deployer, settings, Clock(), out=console.print,
+                      gate_for=lambda: (Gate(clients, Clock()),
+                                        lambda s: platform(stacks[: stacks.index(s) + 1]).region(s)))
+    return print_outcome(rollout.run(), console)
+
+
+# -- drill ----------------------------------------------------------------------------------
+def _with_residency_tenant(project_dir: Path, primary: str) -> Path:
+    from infra.ops.drill import RESIDENCY_TENANT
+
+    copy = Path(tempfile.mkdtemp(prefix="hse-drill-"))
+    for path in project_dir.glob("Pulumi*.yaml"):
+        shutil.copy(path, copy / path.name)
+    stack_file = copy / f"Pulumi.{primary}.yaml"
+    data = yaml.safe_load(stack_file.read_text())
+    data["config"]["hse:edgeTenantRouting"] = [RESIDENCY_TENANT]
+    stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    return copy
+
+
+@_guarded
+def cmd_drill(args: argparse.Namespace, console: Any) -> int:
+    from infra.config import deploy_order
+    from infra.engine import Engine
+    from infra.ops.drill import SCENARIOS, moto_server
+    from infra.ops.plans import PlanView, read_plan_dir
+    from infra.config.stackfiles import Project
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "drill")  # the emulator takes any credentials
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "drill")
+    stacks = deploy_order(Project(args.project))
+    counts = instance_counts(args.project, stacks)
+    views = (read_plan_dir(args.plan_dir, stacks) if args.plan_dir
+             else [PlanView.of(p) for p in Engine(args.project).plan_all()])
+    scenarios = args.scenario or list(SCENARIOS)
+    if args.endpoint_url and args.moto_server:
+        raise _user_error("--endpoint-url and --moto-server exclude each other")
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(moto_server()) if args.moto_server else args.endpoint_url
+        if args.moto_server:
+            console.print(f"(moto server on {endpoint})")
+        failed = _drill_scenarios(args, console, views, counts, scenarios, endpoint,
+                                  emulate=not args.endpoint_url)
+    console.print(f"\ndrill: {len(scenarios) - failed} of {len(scenarios)} scenarios passed")
+    return 1 if failed else 0
+
+
+def _drill_scenarios(args: argparse.Namespace, console: Any, views: list, counts: dict[str, int],
+                     scenarios: list[str], endpoint: Any, emulate: bool) -> int:
+    from infra.engine import Engine
+    from infra.ops.drill import binds_a_tenant, print_result, run_scenario
+    from infra.ops.plans import PlanView
+
+    failed = 0
+    for name in scenarios:
+        these = views
+        if name == "residency" and not binds_a_tenant(views):
+            primary = next(v.stack for v in views if v.outputs.get("role") == "primary")
+            copy = _with_residency_tenant(args.project, primary)
+            try:
+                these = [PlanView.of(p) for p in Engine(copy).plan_all()]
+            finally:
+                shutil.rmtree(copy, ignore_errors=True)
+            console.print(f"(residency: the plans bind no tenant; planned a copy with hse:edgeTenantRouting "
+                          f"on {primary})")
+        result = run_scenario(name, these, counts, endpoint, emulate)
+        print_result(result, _ConsoleWriter(console))
+        failed += not result.passed
+    return failed
+
+
+class _ConsoleWriter:
+    def __init__(self, console: Any):
+        self.console = console
+
+    def write(self, text: str) -> None:
+        self.console.print(text.rstrip("\n"))
+
+
+def _state_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-region", default=os.environ.get("HSE_STATE_REGION", ""),
+                        help="region of the state table replica to use (or HSE_STATE_REGION)")
+    parser.add_argument("--state-table", default=os.environ.get("HSE_STATE_TABLE", DEFAULT_STATE_TABLE),
+                        help=f"state table name (or HSE_STATE_TABLE; default {DEFAULT_STATE_TABLE})")
+    parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (e.g. a moto server) for every call")
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more seconds")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from infra.ops.drill import SCENARIOS
+    from infra.ops.rollout import COLOURS, SPEC_WINDOW_SECONDS
+
+    deploy = sub.add_parser("deploy", help="rolling deployment (us-east, window, eu-west, window, ap-se) "
+                                           "or a blue-green switch, through the Automation API")
+    deploy.add_argument("--window", type=_seconds, default=SPEC_WINDOW_SECONDS,
+                        help=f"monitoring window after each region, seconds (spec: {SPEC_WINDOW_SECONDS})")
+    deploy.add_argument("--poll", type=_seconds, default=60, help="seconds between health reads in a window")
+    deploy.add_argument("--dry-run", action="store_true", help="print the steps; deploy nothing")
+    deploy.add_argument("--blue-green", action="store_true", help="switch a region's live colour instead")
+    deploy.add_argument("--stack", help="the region to switch (with --blue-green)")
+    deploy.add_argument("--to", choices=COLOURS, help="the colour to make live (with --blue-green)")
+    deploy.add_argument("--endpoint-url", help="an AWS-compatible endpoint for the health reads")
+    deploy.set_defaults(func=cmd_deploy)
+
+    drill = sub.add_parser("drill", help="the DR drill on an AWS emulator seeded from the offline plans")
+    drill.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
+    drill.add_argument("--plan-dir", type=Path, help="read plans from DIR (plan --all --out DIR) instead of planning")
+    drill.add_argument("--endpoint-url", help="run against this AWS-compatible endpoint instead of moto in this "
+                                              "process (nothing stubbed there)")
+    drill.add_argument("--moto-server", action="store_true",
+                       help="start a moto server on loopback and run over HTTP (the stubs still apply)")
+    drill.set_defaults(func=cmd_drill)
+
+    failover = sub.add_parser("failover", help="fail a region over now (what the controller does on an alarm)")
+    failover.add_argument("--stack", required=True, help="the failed region's stack")
+    failover.add_argument("--component", choices=("region", "database", "cache"), default="region")
+    failover.add_argument("--force", action="store_true", help="ignore the hold-down (an operator's decision)")
+    failover.add_argument("--hold-down", type=_seconds, default=900, help="anti-flapping hold-down, seconds")
+    failover.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    _state_args(failover)
+    failover.set_defaults(func=cmd_failover)
+
+    failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag <= RPO)")
+    failback.add_argument("--step-hold", type=_seconds, default=120, help="seconds each weight step is held")
+    failback.add_argument("--dry-run", action="store_true", help="check the gates and print the plan")
+    _state_args(failback)
+    failback.set_defaults(func=cmd_failback)
+
+    status = sub.add_parser("failover-status", help="what /api/health/failover and /api/regions/status answer")
+    _state_args(status)
+    status.set_defaults(func=cmd_status)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m infra.cli` is the entry
+    sys.exit("run: python -m infra.cli deploy|drill|failover|failback|failover-status")

@@ -1,0 +1,139 @@
+"""How the plan command shows a plan and a diff in the terminal (with `rich`).
+
+Everything shown passes through `redact`/`show` first, so no secret value can reach
+the screen. Values the cloud computes at deploy time (ids, ARNs, generated names) are
+shown as `(known after deploy)`: offline they are stand-ins, not what AWS will return.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from infra.engine.cost import estimate, prices
+from infra.engine.diff import ABSENT, Change, StackDiff, show
+from infra.engine.plan import STACK_TYPE, StackPlan, redact
+from infra.engine.summary import (COMPUTED, computed_values, counts, money, output_value, plan_outputs, regions,
+                                  short_name, short_type)
+
+def _text(value: Any) -> str:
+    if value is ABSENT:
+        return "(none)"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(v == COMPUTED for v in value):
+        return f"{len(value)} × {COMPUTED}"
+    text = json.dumps(value)
+    if len(text) > 200:  # a whole table (the routing table): its size, not its text
+        return f"{{{len(value)} keys}}" if isinstance(value, dict) else f"[{len(value)} items]"
+    return text
+
+
+class Renderer:
+    """Writes plans, summaries and diffs to one console."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    def heading(self, text: str) -> None:
+        self.console.print(Text(f"=== {text} ===", style="bold"))
+
+    def tree(self, plan: StackPlan) -> None:
+        """The resources under their components, one aligned row each."""
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        table.add_column("resource", no_wrap=True)
+        table.add_column("type", style="cyan", no_wrap=True)
+        children: dict[str, list] = {}
+        for r in plan.resources:
+            children.setdefault(r.parent, []).append(r)
+        names = {r.urn: r.name for r in plan.resources}
+        table.add_row(plan.root.name, short_type(plan.root.type))
+
+        def walk(urn: str, indent: str) -> None:
+            kids = children.get(urn, [])
+            for i, r in enumerate(kids):
+                last = i == len(kids) - 1
+                label = short_name(r.name, names.get(r.parent, "")) + ("  (read)" if r.external else "")
+                table.add_row(f"{indent}{'└─ ' if last else '├─ '}{label}", short_type(r.type))
+                walk(r.urn, indent + ("   " if last else "│  "))
+
+        walk(plan.root.urn, "")
+        self.console.print(table)
+
+    def summary(self, plan: StackPlan) -> None:
+        c = counts(plan)
+        self.console.print(f"{c['total']} resources: {c['cloud']} cloud resources, {c['components']} components, "
+                           f"{c['providers']} providers, {c['reads']} stack reads")
+        self.console.print("by region: " + ", ".join(f"{region} {n}" for region, n in regions(plan).items()))
+        rto = plan.outputs.get("modeledRto")
+        if isinstance(rto, dict) and "totalSeconds" in rto:
+            self.console.print(f"modeled RTO: {rto['totalSeconds']} s (fast profile: {rto['fastProfileTotalSeconds']} s; "
+                               f"spec: under {rto['specSeconds']} s) = detection {rto['detectionSeconds']} s + "
+                               f"max(DNS TTL {rto['dnsTtlSeconds']} s, promotion {rto['promotionSeconds']} s) + "
+                               f"reconnect {rto['reconnectSeconds']} s")
+        cost = estimate(plan)
+        self.console.print(f"estimated monthly cost: {money(cost.total)} ("
+                           + ", ".join(f"{region} {money(usd)}" for region, usd in sorted(cost.by_region.items()))
+                           + f"; list prices of {prices()['date']}, usage not included)")
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        table.add_column("type", no_wrap=True)
+        table.add_column("count", justify="right")
+        by_type = Counter(r.type for r in plan.resources if r.type != STACK_TYPE)
+        for type_, n in sorted(by_type.items(), key=lambda item: short_type(item[0])):
+            table.add_row(short_type(type_), str(n))
+        self.console.print(table)
+        self.console.print(Text("outputs:", style="bold"))
+        outputs = Table(box=None, pad_edge=False, show_header=False)
+        outputs.add_column("key", style="bold", no_wrap=True)
+        outputs.add_column("value", overflow="fold")
+        for key, value in plan_outputs(plan).items():
+            outputs.add_row(f"  {key}", _text(value))
+        self.console.print(outputs)
+        for message in plan.diagnostics:
+            self.console.print(Text(f"warning: {message}", style="yellow"))
+
+    def diff(self, diff: StackDiff) -> None:
+        if not diff.baseline:
+            self.console.print(Text(f"no earlier plan of {diff.stack}: every resource is new", style="yellow"))
+        for r in diff.creates:
+            self.console.print(Text(f"  + {short_type(r.type)}  {r.name}", style="green"))
+        for r in diff.updates:
+            self.console.print(Text(f"  ~ {short_type(r.type)}  {r.name}", style="yellow"))
+            for change in r.changes:
+                self._change(change, "      ")
+        for r in diff.deletes:
+            self.console.print(Text(f"  - {short_type(r.type)}  {r.name}", style="red"))
+        if diff.outputs:
+            self.console.print("  outputs:")
+            for change in diff.outputs:
+                self._change(change, "    ")
+        self.console.print(Text(diff.totals(), style="bold"))
+
+    def _change(self, change: Change, indent: str) -> None:
+        line = Text(f"{indent}{change.path}: ")
+        line.append(_text(change.old), style="red")
+        line.append(" → ")
+        line.append(_text(change.new), style="green")
+        self.console.print(line)
+
+    def grand_total(self, plans: Iterable[StackPlan], diffs: list[StackDiff]) -> None:
+        plans = list(plans)
+        totals = Counter()
+        for plan in plans:
+            totals.update(counts(plan))
+        line = (f"total: {len(plans)} stack(s), {totals['total']} resources ({totals['cloud']} cloud resources, "
+                f"{totals['components']} components, {totals['providers']} providers, {totals['reads']} stack reads)")
+        self.console.print(Text(line, style="bold"))
+        cost = sum(estimate(plan).total for plan in plans)
+        self.console.print(Text(f"estimated monthly cost of all stacks: {money(cost)} (an estimate: list prices "
+                                f"of {prices()['date']}, usage not included)", style="bold"))
+        if diffs:
+            self.console.print(Text(
+                f"changes: +{sum(len(d.creates) for d in diffs)} to create, ~{sum(len(d.updates) for d in diffs)} "
+                f"to update, -{sum(len(d.deletes) for d in diffs)} to delete, "
+                f"{sum(d.unchanged for d in diffs)} unchanged", style="bold"))

@@ -1,0 +1,72 @@
+"""The failover state table's shape, shared by the component that declares it, the stack
+that registers its region in it, the operator tools and the Lambda that read and write it.
+
+Items have the partition key `pk` and the sort key `sk` (the table of items is in
+`infra/ops/state.py`). Values are stored as DynamoDB attribute values; `encode` and
+`decode` convert plain JSON-like values (str, int, float, bool, None, dicts and lists)
+both ways without boto3, so the program can declare table items with the same encoding
+the operator tools use.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+PLATFORM = "PLATFORM"
+EVENTS = "EVENTS"
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """The table as `create_table` takes it (the program declares the same keys)."""
+    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]}
+
+
+def to_attribute(value: Any) -> dict[str, Any]:
+    """One value as a DynamoDB attribute value (`{"S": ...}`, `{"N": ...}`, ...)."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": str(Decimal(str(value)) if isinstance(value, float) else value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": bytes(value)}
+    if isinstance(value, dict):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_attribute(v) for v in value]}
+    raise TypeError(f"cannot store a {type(value).__name__} in the state table")
+
+
+def from_attribute(attribute: dict[str, Any]) -> Any:
+    """The plain value of a DynamoDB attribute value (numbers as int when whole, else float)."""
+    (kind, value), = attribute.items()
+    if kind == "NULL":
+        return None
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "M":
+        return {k: from_attribute(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attribute(v) for v in value]
+    if kind in ("S", "BOOL"):
+        return value
+    if kind == "B":
+        return bytes(value)
+    raise ValueError(f"unsupported DynamoDB attribute type {kind!r}")
+
+
+def encode(item: dict[str, Any]) -> dict[str, Any]:
+    """An item for `put_item` / `TableItem`: attributes that are None are left out."""
+    return {k: to_attribute(v) for k, v in item.items() if v is not None}
+
+
+def decode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: from_attribute(v) for k, v in item.items()}

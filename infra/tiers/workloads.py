@@ -1,0 +1,155 @@
+"""The workloads of one stack: the region's EKS cluster, the application on it, and the
+regional load balancer that becomes the region's endpoint `<stack>.<domain>`, the origin
+that the health check probes, the geolocation records name and the CDN reaches.
+
+The application's settings come from the other tiers' outputs (never retyped); its
+secrets from Secrets Manager through the External Secrets Operator.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.app_workload import NAMESPACE, SECRETS_SERVICE_ACCOUNT, AppWorkload, AppWorkloadArgs
+from components.eks_cluster import EksCluster, EksClusterArgs
+from components.geo_dns import HEALTH_PATH
+from infra.config import EdgeConfig, StackConfig
+from infra.domain.naming import host, prefix
+from infra.tiers.providers import RegionalProviders
+
+
+def kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates through `aws eks get-token` (the AWS CLI on the deployer)."""
+
+    def render(values: list) -> str:
+        name, endpoint, ca = values
+        return json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [{"name": name, "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"]}}}],
+        })
+
+    return pulumi.Output.all(cluster.name, cluster.endpoint,
+                             cluster.certificate_authority.apply(lambda ca: ca.data)).apply(render)
+
+
+def _secrets_policy(arns: list) -> str:
+    *secrets, key = arns
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadTheRegionsSecrets", "Effect": "Allow",
+         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": secrets},
+        {"Sid": "DecryptWithTheRegionalKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]})
+
+
+def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], edge: EdgeConfig,
+                         providers: RegionalProviders, region, key_arn: Any, zone_id: Any,
+                         data: Mapping[str, Any], cache: Mapping[str, Any], routing_version: str) -> dict[str, Any]:
+    """Declare the cluster, the app and the regional endpoint; return the stack outputs."""
+    name = prefix(cfg.stack)
+    home = pulumi.ResourceOptions(provider=providers.home)
+    app, cluster_cfg = cfg.app, cfg.cluster
+
+    platform_networks = sorted({cfg.network.vpc_cidr, *(o.network.vpc_cidr for o in others.values())})
+    eks = EksCluster(f"{name}-eks", EksClusterArgs(
+        version=cluster_cfg.kubernetes_version, subnet_ids=region.subnet_ids["app"], vpc_id=region.vpc_id,
+        api_allowed_cidrs=platform_networks, kms_key_arn=key_arn, instance_type=cluster_cfg.node_instance_type,
+        spot=cluster_cfg.node_spot, instances=app.instance_count, max_instances=app.max_instance_count,
+        pods_per_node=cluster_cfg.pods_per_node, public_access_cidrs=cluster_cfg.public_access_cidrs), home)
+    # The in-tree load balancer controller places internet-facing NLBs in subnets tagged
+    # for load balancers and for this cluster.
+    for i, subnet_id in enumerate(region.subnet_ids["public"]):
+        aws.ec2.Tag(f"{name}-public-{i}-elb", resource_id=subnet_id, key="kubernetes.io/role/elb", value="1",
+                    opts=pulumi.ResourceOptions(provider=providers.home, parent=eks))
+        aws.ec2.Tag(f"{name}-public-{i}-cluster", resource_id=subnet_id,
+                    key=eks.name.apply(lambda n: f"kubernetes.io/cluster/{n}"), value="shared",
+                    opts=pulumi.ResourceOptions(provider=providers.home, parent=eks))
+
+    # The region's certificate covers every name under the domain the region answers for:
+    # its endpoint, app., nearest., www. and the tenants' names.
+    certificate = aws.acm.Certificate(f"{name}-cert", domain_name=f"*.{edge.domain}", validation_method="DNS",
+                                      key_algorithm="EC_prime256v1", opts=home)
+    validation_fqdns = []
+    if cfg.is_primary:
+        # ACM asks for the same validation record for a name in every region of an
+        # account: the primary declares it once, the secondaries' certificates use it.
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(f"{name}-cert-validation", zone_id=zone_id, name=option.resource_record_name,
+                                    type=option.resource_record_type, records=[option.resource_record_value],
+                                    ttl=300, allow_overwrite=True, opts=home)
+        validation_fqdns = [record.fqdn]
+    validated = aws.acm.CertificateValidation(f"{name}-cert-validated", certificate_arn=certificate.arn,
+                                              validation_record_fqdns=validation_fqdns or None, opts=home)
+
+    secret_refs: dict[str, tuple[Any, str]] = {"DB_USERNAME": (data["dbSecretArn"], "username"),
+                                               "DB_PASSWORD": (data["dbSecretArn"], "password")}
+    tenant_arns = pulumi.Output.from_input(cache["cacheTenantSecretArns"])
+    for tenant in cfg.cache.tenants:
+        variable = f"REDIS_{tenant.upper().replace('-', '_')}"
+        arn = tenant_arns.apply(lambda arns, t=tenant: arns[t])
+        secret_refs[f"{variable}_USERNAME"] = (arn, "username")
+        secret_refs[f"{variable}_PASSWORD"] = (arn, "password")
+    secrets_role = eks.service_account_role(
+        f"{name}-app-secrets", NAMESPACE, SECRETS_SERVICE_ACCOUNT,
+        pulumi.Output.all(data["dbSecretArn"], tenant_arns, key_arn).apply(
+            lambda v: _secrets_policy([v[0], *sorted(v[1].values()), v[2]])))
+
+    provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig(eks.cluster, cfg.aws_region),
+                            enable_server_side_apply=True, delete_unreachable=False,
+                            opts=pulumi.ResourceOptions(depends_on=[eks.node_group]))
+    workload = AppWorkload(f"{name}-app", AppWorkloadArgs(
+        stack=cfg.stack, image=app.image, port=app.port, instances=app.instance_count,
+        max_instances=app.max_instance_count, cpu_target_percent=app.cpu_target_percent,
+        memory_target_percent=app.memory_target_percent, cpu_millicores=app.cpu_millicores,
+        memory_mib=app.memory_mib, colours=app.colours, active_colour=app.active_colour,
+        certificate_arn=validated.certificate_arn, secrets_role_arn=secrets_role.arn, aws_region=cfg.aws_region,
+        environment={
+            "HSE_STACK": cfg.stack, "HSE_REGION": cfg.aws_region, "HSE_ROLE": cfg.role,
+            "HSE_HEALTH_PATH": HEALTH_PATH, "HSE_ROUTING_TABLE_VERSION": routing_version,
+            "DB_ENDPOINT": data["dbAppEndpoint"], "DB_WRITER_ENDPOINT": data["dbWriterEndpoint"],
+            "DB_READER_ENDPOINT": data["dbReaderEndpoint"], "DB_PROXY_ENDPOINT": data["dbProxyEndpoint"],
+            "DB_PORT": pulumi.Output.from_input(data["dbPort"]).apply(str), "DB_NAME": cfg.database.database_name,
+            "DB_POOL_SIZE": str(cfg.database.connections_per_instance),
+            "REDIS_CONFIGURATION_ENDPOINT": cache["cacheConfigurationEndpoint"],
+            "REDIS_PORT": pulumi.Output.from_input(cache["cachePort"]).apply(str),
+        },
+        secret_refs=secret_refs,
+    ), pulumi.ResourceOptions(providers=[provider]))
+
+    # Per colour its load balancer's name; the live name weighs them (the active colour takes
+    # everything); the region's endpoint is the live name.
+    live = host(f"live-{cfg.stack}", edge.domain)
+    for colour, hostname in workload.hostnames.items():
+        colour_host = host(f"{cfg.stack}-{colour}", edge.domain)
+        aws.route53.Record(f"{name}-{colour}", zone_id=zone_id, name=colour_host, type="CNAME", ttl=edge.dns_ttl,
+                           records=[hostname], opts=home)
+        # Each colour is checked on its own, so a switch never weighs traffic onto a broken one.
+        check = aws.route53.HealthCheck(
+            f"{name}-{colour}-health", type="HTTPS", fqdn=colour_host, port=443, resource_path=HEALTH_PATH,
+            enable_sni=True, request_interval=edge.health_check_interval,
+            failure_threshold=edge.health_check_failure_threshold, tags={"Name": f"{colour_host}{HEALTH_PATH}"},
+            opts=home)
+        aws.route53.Record(f"{name}-live-{colour}", zone_id=zone_id, name=live, type="CNAME", ttl=edge.dns_ttl,
+                           records=[colour_host], set_identifier=colour, health_check_id=check.id,
+                           weighted_routing_policies=[{"weight": 100 if colour == app.active_colour else 0}],
+                           opts=home)
+    endpoint = aws.route53.Record(f"{name}-endpoint", zone_id=zone_id, name=host(cfg.stack, edge.domain),
+                                  type="CNAME", ttl=edge.dns_ttl, records=[live], opts=home)
+    low, desired, high = eks.node_counts
+    return {
+        "eksClusterName": eks.name,
+        "eksNodeGroupName": eks.node_group.node_group_name,
+        "appInstanceCount": app.instance_count,
+        "appMaxInstanceCount": app.max_instance_count,
+        "appActiveColour": app.active_colour,
+        "loadBalancerHostname": workload.hostnames[app.active_colour],
+        "regionalEndpointRecord": endpoint.fqdn,
+        "nodeCounts": {"min": low, "desired": desired, "max": high},
+    }
