@@ -4,15 +4,23 @@
 #   make test   set up .venv if needed and run the test suite
 #   make policy the policy gate over every stack (exit 1 on a mandatory violation)
 PYTHON ?= python3
+UV_VERSION := 0.13.9
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup plan policy test bench drill clean
 
+# Some machines set PYTHONDONTWRITEBYTECODE; the pulumi-aws modules would then compile
+# from source on every run (seconds each time). Bytecode goes to __pycache__ (ignored by git).
+unexport PYTHONDONTWRITEBYTECODE
+
+# uv installs the pinned set in seconds where pip takes minutes; pip remains the fallback.
 $(STAMP): requirements.txt constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -r infra/requirements.txt \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,9 +33,11 @@ policy: $(STAMP)
 	$(BIN)/python -m policies.cli check --all --sarif policy.sarif --json policy.json
 
 # The suite runs PostgreSQL for real; scripts/test-services.sh installs it when absent.
+# One worker per core, each its own session (its own servers and one evaluation per stack);
+# a file's tests stay on one worker, so module-scoped plans are made once.
 test: $(STAMP)
 	bash scripts/test-services.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The DR drill: six failure scenarios on an in-process AWS emulator seeded from the plan.
 drill: $(STAMP)

@@ -130,6 +130,26 @@ def edit_stack(project: Path, stack: str, **changes: Any) -> Path:
     return path
 
 
+# The fourth region of the README ("Adding a region"): a stack file and nothing else.
+FOURTH_REGION = dict(role="secondary", awsRegion="ap-southeast-2", deployOrder=3, peers=["us-east", "eu-west", "ap-se"],
+                     vpcCidr="10.3.0.0/16", availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
+                     appInstanceCount=3)
+
+
+@pytest.fixture(scope="session")
+def four_region_project(tmp_path_factory) -> Path:
+    """A copy of the project with the README's fourth region (`au`) added by its stack file alone."""
+    project = copy_project(tmp_path_factory.mktemp("four-regions") / "project")
+    edit_stack(project, "au", **FOURTH_REGION)
+    return project
+
+
+@pytest.fixture(scope="session")
+def four_region_plans(four_region_project: Path) -> dict[str, StackPlan]:
+    """Every stack of the four-region project, evaluated once per session."""
+    return {plan.stack: plan for plan in Engine(four_region_project).plan_all()}
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")

@@ -79,7 +79,7 @@ def output_value(value: Any, computed: set[str]) -> Any:
     value = show(redact(value))
     if isinstance(value, str):
         # Computed itself, or built from a computed value (a replica's ARN from its primary's).
-        derived = any(len(c) >= 12 and c in value for c in computed)
+        derived = len(value) >= 12 and any(len(c) >= 12 and c in value for c in computed)
         return COMPUTED if value in computed or derived else value
     if isinstance(value, list):
         return [output_value(v, computed) for v in value]

@@ -99,13 +99,10 @@ def test_export_has_the_shape_of_pulumi_stack_export(plans) -> None:
     assert vpc["id"].startswith("vpc-") and vpc["provider"].split("::")[-2].startswith("hse-eu-west-aws-eu-west-1")
 
 
-def test_a_fourth_region_is_only_a_new_stack_file(project_copy: Path) -> None:
-    edit_stack(project_copy, "au", role="secondary", awsRegion="ap-southeast-2", deployOrder=3,
-               peers=["us-east", "eu-west", "ap-se"], vpcCidr="10.3.0.0/16",
-               availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"], appInstanceCount=3)
-    engine = Engine(project_copy)
-    assert engine.deploy_order() == ["us-east", "eu-west", "ap-se", "au"]
-    plan = engine.plan("au")
+def test_a_fourth_region_is_only_a_new_stack_file(four_region_project: Path, four_region_plans) -> None:
+    assert Engine(four_region_project).deploy_order() == ["us-east", "eu-west", "ap-se", "au"]
+    assert list(four_region_plans) == ["us-east", "eu-west", "ap-se", "au"]
+    plan = four_region_plans["au"]
     assert len(plan.find("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")) == 3
     assert len(plan.find("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")) == 3
     assert sorted(p.input("region") for p in plan.find("pulumi:providers:aws")) == \
