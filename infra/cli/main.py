@@ -5,6 +5,7 @@
     python -m infra.cli plan --all --out plan/             # also write <stack>.json like `pulumi stack export`
     python -m infra.cli plan --all --diff main-plan/       # what changes against an earlier --out
     python -m infra.cli plan --all --policy                # and the policy pack's verdict per stack
+    python -m infra.cli flows --all                        # every flow of the spec, hop by hop, on the plans
     python -m infra.cli validate                           # check every stack file, report all problems
     python -m infra.cli routing --markdown docs/routing.md # the routing table the stack files give
     python -m infra.cli report --out report/               # the plan as an HTML page (diagram, map, figures)
@@ -23,7 +24,7 @@ Exit codes:
   1  other error (unwritable --out, unreadable --diff, a failure inside the program)
   2  invalid configuration or usage (nothing was planned or written)
   3  changes present (only with --detailed-exitcode); failback not ready (a gate)
-  4  a mandatory policy is violated (only with --policy; the plan is still written)
+  4  a mandatory policy is violated (only with --policy; the plan is still written), or a flow is blocked
   130  interrupted (Ctrl-C); nothing half-written is left behind
   141  output closed early (e.g. piped into head)
 """
@@ -250,6 +251,31 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_flows(args: argparse.Namespace, console: Console) -> int:
+    """Plan every stack (a flow crosses stacks), then verify the flows of the stacks asked for."""
+    from infra.cli import flows_view
+    from infra.flows import verify
+
+    project = Project(args.project)
+    known = deploy_order(project)
+    if args.stack and args.stack not in known:
+        sys.stderr.write(f"error: --stack {args.stack}: no such stack; stacks: {', '.join(known)}\n")
+        return EXIT_INVALID_CONFIG
+    _, problems = validate_stacks(project, known)
+    if problems:
+        raise ConfigError(problems)
+    plans = Engine(args.project).plan_all()
+    results = verify(plans, stacks=[args.stack] if args.stack else None, flows=args.flow or None)
+    flows_view.table(console, results, verbose=args.verbose)
+    if args.json:
+        write_json(args.json, flows_view.to_json(results))
+        console.print(f"wrote {args.json}")
+    blocked = [r for r in results if not r.ok]
+    console.print(f"{len(results) - len(blocked)} of {len(results)} flows hold"
+                  + (f"; blocked: {', '.join(f'{r.stack}/{r.flow}' for r in blocked)}" if blocked else ""))
+    return EXIT_POLICY if blocked else EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     """Validate every stack file (or one) without planning; all problems of all stacks at once."""
     project = Project(args.project)
@@ -283,6 +309,11 @@ def cmd_routing(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _flow_names() -> tuple[str, ...]:
+    from infra.flows import FLOW_NAMES
+    return FLOW_NAMES
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
         self.print_usage(sys.stderr)
@@ -312,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                                  "(with the diff when --diff is given)")
     plan.add_argument("--drill", type=Path, metavar="FILE", help="with --report: the DR drill steps to chart (JSON)")
     plan.set_defaults(func=cmd_plan, screenshot=None)
+    flows = sub.add_parser("flows", help="verify every flow of the spec on the plans: network, identity, wiring")
+    which = flows.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="the flows of this stack (every stack is planned: flows cross stacks)")
+    which.add_argument("--all", action="store_true", help="the flows of every stack")
+    flows.add_argument("--flow", action="append", choices=_flow_names(), help="only this flow (repeatable)")
+    flows.add_argument("--json", type=Path, metavar="FILE", help="write the verdicts and every hop as JSON to FILE")
+    flows.add_argument("--verbose", action="store_true", help="print every hop of every flow")
+    flows.set_defaults(func=cmd_flows)
     validate = sub.add_parser("validate", help="check the stack files without planning")
     validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")
     validate.set_defaults(func=cmd_validate)

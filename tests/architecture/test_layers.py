@@ -17,10 +17,11 @@ PACKAGES = ("infra", "components", "functions", "policies", "resolver", "db")
 
 # Layer -> the layers it may import (besides itself). Listed from the top down.
 RULES: dict[str, set[str]] = {
-    "infra.cli": {"infra.report", "policies", "infra.ops", "infra.engine", "infra.config", "infra.domain",
-                  "resolver"},
-    "infra.report": {"policies", "infra.engine", "infra.config", "infra.domain", "resolver"},
-    "policies": {"infra.engine", "infra.config", "infra.domain"},
+    "infra.cli": {"infra.report", "policies", "infra.flows", "infra.ops", "infra.engine", "infra.config",
+                  "infra.domain", "resolver"},
+    "infra.report": {"policies", "infra.flows", "infra.engine", "infra.config", "infra.domain", "resolver"},
+    "policies": {"infra.flows", "infra.engine", "infra.config", "infra.domain"},
+    "infra.flows": {"infra.engine", "infra.domain"},
     "functions": {"infra.ops", "infra.domain", "resolver"},
     "infra.ops": {"infra.domain", "resolver"},
     "infra.engine": {"infra.program", "infra.config", "infra.domain"},
@@ -40,6 +41,7 @@ FORBIDDEN_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "components": ("boto3", "botocore"),
     "infra.config": ("pulumi", "pulumi_aws", "boto3", "botocore"),
     "infra.ops": ("pulumi_aws", "pulumi_kubernetes"),
+    "infra.flows": ("pulumi_aws", "pulumi_kubernetes", "boto3", "botocore"),
 }
 
 
