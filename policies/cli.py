@@ -75,13 +75,17 @@ def check(args: argparse.Namespace) -> int:
     except PackConfigError as exc:
         return _fail(str(exc))
     results = []
+    plans = []
     if args.plan:
         for path in args.plan:
             try:
                 plan = load_export(path)
             except PlanFileError as exc:
                 return _fail(str(exc))
-            results.append(check_plan(plan, config, stack_config=None, has_options=False))
+            plans.append(plan)
+        for plan in plans:
+            results.append(check_plan(plan, config, stack_config=None, has_options=False, peers=plans,
+                                      complete=False))
     else:
         from infra.engine import Engine
         from infra.config.stackfiles import StackFileError
@@ -93,10 +97,13 @@ def check(args: argparse.Namespace) -> int:
             unknown = [s for s in stacks if s not in known]
             if unknown:
                 return _fail(f"unknown stack {unknown[0]!r}; stacks: {', '.join(known)}")
-            for stack in stacks:
-                plan = engine.plan(stack)
-                stack_config = engine.project.stack_file(stack).config
-                results.append(check_plan(plan, config, stack_config=stack_config))
+            plans = [engine.plan(stack) for stack in stacks]
+            # Flows cross stacks: the policy sees every plan the engine made (a stack's peers included).
+            made = [engine.plan(stack) for stack in known if stack in stacks or engine.has_plan(stack)]
+            complete = len(made) == len(known)
+            for plan in plans:
+                stack_config = engine.project.stack_file(plan.stack).config
+                results.append(check_plan(plan, config, stack_config=stack_config, peers=made, complete=complete))
         except ConfigError as exc:
             first = str(exc).strip().splitlines()
             return _fail(" ".join(line.strip() for line in first))

@@ -10,12 +10,13 @@ from typing import Any, Mapping, Optional
 from pulumi_policy import EnforcementLevel, Policy
 
 from infra.domain.jsonfile import JsonFileError, read_json
-from policies.rules import cache, cdn, database, dns, keys_secrets, kubernetes, logging_audit, network, resilience
+from policies.rules import (cache, cdn, database, dns, flows, keys_secrets, kubernetes, logging_audit, network,
+                            resilience)
 
 PACK_NAME = "hse-platform"
 DEFAULT_LEVEL = EnforcementLevel.ADVISORY
 """The pack-wide level of a policy that names none (every policy here names its own)."""
-DOMAINS = (network, database, cache, cdn, dns, kubernetes, keys_secrets, logging_audit, resilience)
+DOMAINS = (network, database, cache, cdn, dns, kubernetes, keys_secrets, logging_audit, resilience, flows)
 POLICIES: list[Policy] = [p for module in DOMAINS for p in module.POLICIES]
 LEVELS = {level.value: level for level in EnforcementLevel}
 

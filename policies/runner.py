@@ -20,7 +20,7 @@ import asyncio
 import contextvars
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from pulumi.runtime.config import set_all_config
 from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource,
@@ -31,6 +31,7 @@ from pulumi_policy.policy import _NotApplicableError
 from infra.engine.plan import Resource, StackPlan, reveal
 from policies.pack import POLICIES, Resolved, resolve
 from policies.rule import READS_OPTIONS
+from policies.rules import flows as flow_rules
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,13 @@ class _Stack:
 
 def check_plan(plan: StackPlan, config: Optional[Mapping[str, Resolved]] = None, *,
                stack_config: Optional[Mapping[str, Any]] = None, has_options: bool = True,
-               policies=None) -> StackResult:
+               policies=None, peers: Sequence[StackPlan] = (), complete: bool = False) -> StackResult:
     """Every enabled policy over one stack's plan.
 
     `stack_config` is the stack's config as the CLI would pass it (None for a plan file);
     `has_options` is False for a stack export, which holds no resource options: policies
-    that read them are then reported as not applicable instead of guessing.
+    that read them are then reported as not applicable instead of guessing. `peers` are
+    the other stacks' plans for the flow policy (`complete`: with this one, every stack).
     """
     policies = POLICIES if policies is None else policies
     config = config if config is not None else resolve(None, policies)
@@ -112,6 +114,7 @@ def check_plan(plan: StackPlan, config: Optional[Mapping[str, Resolved]] = None,
 
     def run() -> None:
         set_all_config({k: str(v) for k, v in (stack_config or {}).items()}, [])
+        flow_rules.PEERS.set((tuple(peers), complete))
         stack = _Stack(plan)
         for policy in policies:
             resolved = config[policy.name]

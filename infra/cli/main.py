@@ -195,7 +195,9 @@ def policy_verdict(engine: Engine, plans: list[StackPlan], console: Console) -> 
     from policies.runner import check_plan
 
     config = resolve(load_config(None))
-    results = [check_plan(plan, config, stack_config=engine.project.stack_file(plan.stack).config) for plan in plans]
+    complete = {p.stack for p in plans} >= set(engine.deploy_order())
+    results = [check_plan(plan, config, stack_config=engine.project.stack_file(plan.stack).config,
+                          peers=plans, complete=complete) for plan in plans]
     report.print_table(console, results)
     return not any(r.mandatory for r in results)
 

@@ -92,6 +92,10 @@ class Engine:
     def deploy_order(self) -> list[str]:
         return deploy_order(self.project)
 
+    def has_plan(self, stack: str) -> bool:
+        """Whether `stack` was already evaluated by this engine."""
+        return stack in self._plans
+
     def plan_all(self) -> list[StackPlan]:
         return [self.plan(stack) for stack in self.deploy_order()]
 

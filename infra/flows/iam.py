@@ -170,7 +170,7 @@ def _scan(policies: list[Policy], request: Request, *, resource_policy: bool) ->
             ok, why = _applies(statement, request, resource_policy=resource_policy)
             if ok:
                 (denies if statement.get("Effect") == "Deny" else allows).append(where)
-            elif why.startswith("condition"):
+            elif why.startswith("condition") and statement.get("Effect") != "Deny":
                 misses.append(f"{where}: {why}")
     return allows, denies, misses
 
