@@ -14,6 +14,7 @@ from infra.config import load_stack
 from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff
 from infra.domain.problems import ConfigError
+from infra.flows import verify
 from infra.report import diagram, drill, model, page, stacks, timeline, worldmap
 
 INDEX = "index.html"
@@ -36,6 +37,7 @@ def build(engine: Engine, plans: list[StackPlan], diffs: Optional[list[StackDiff
           timeline_input: Optional[drill.DrillTimeline] = None) -> Report:
     """The report of `plans` (every stack, in deploy order), with `diffs` against an earlier plan if given."""
     arch = model.build(plans)
+    complete = {p.stack for p in plans} >= set(engine.deploy_order())
     node_changes = model.mark_changes(arch, diffs) if diffs is not None else {}
     summaries = []
     for plan in plans:
@@ -43,7 +45,8 @@ def build(engine: Engine, plans: list[StackPlan], diffs: Optional[list[StackDiff
             rpo: Optional[int] = load_stack(engine.project, plan.stack).database.rpo_seconds
         except ConfigError:
             rpo = None
-        summaries.append(stacks.summarize(plan, rpo, engine.project.stack_file(plan.stack).config))
+        summaries.append(stacks.summarize(plan, rpo, engine.project.stack_file(plan.stack).config, peers=plans,
+                                          complete=complete))
     primary = next((p for p in plans if p.outputs.get("role") == "primary"), plans[0])
     table = primary.outputs.get("routingTable") or {}
     if timeline_input is None:
@@ -51,7 +54,8 @@ def build(engine: Engine, plans: list[StackPlan], diffs: Optional[list[StackDiff
     order = [r.stack for r in arch.regions]
     data = page.PageData(arch=arch, summaries=summaries, routes=worldmap.routes(table),
                          routing_version=str(table.get("version", "")), timeline=timeline_input, diffs=diffs,
-                         diff_source=diff_source, node_changes=node_changes)
+                         diff_source=diff_source, node_changes=node_changes,
+                         flows=verify(plans, complete=complete))
     return Report(html=page.render(data, diagram.to_svg(arch)),
                   assets={page.MAP_FILE: worldmap.to_svg(table, order), page.TIMELINE_FILE: timeline.to_svg(timeline_input)},
                   arch=arch, summaries=summaries)

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Optional
 from infra.engine.cost import prices
 from infra.engine.diff import StackDiff
 from infra.engine.summary import COMPUTED, money, short_type
+from infra.flows import FlowResult
 from infra.report.drill import DrillTimeline
 from infra.report.model import STATUSES, Architecture
 from infra.report.stacks import StackSummary
@@ -52,6 +53,7 @@ class PageData:
     diffs: Optional[list[StackDiff]] = None
     diff_source: str = ""
     node_changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    flows: list[FlowResult] = field(default_factory=list)
 
 
 def _verdict(ok: Optional[bool], yes: str = "within budget", no: str = "over budget") -> str:
@@ -189,6 +191,34 @@ def _policies(data: PageData) -> str:
             + _table(["rule", "level", *(escape(s.stack) for s in data.summaries)], rows) + "</details>")
 
 
+def _flows(data: PageData) -> str:
+    stacks = list(dict.fromkeys(r.stack for r in data.flows))
+    names = list(dict.fromkeys(r.flow for r in data.flows))
+    by = {(r.stack, r.flow): r for r in data.flows}
+    rows = []
+    for name in names:
+        cells = [_td(f"<code>{escape(name)}</code>")]
+        for stack in stacks:
+            result = by.get((stack, name))
+            if result is None:
+                cells.append(_td('<span class="muted">—</span>'))
+            elif result.ok:
+                cells.append(_td(f'<span class="ok">✓</span> {len(result.hops)} hops'))
+            else:
+                block = result.blocking
+                mark = "?" if block.unknown else "✗"
+                cells.append(_td(f'<span class="bad">{mark}</span> {escape(block.name)}: {escape(block.detail)}'))
+        rows.append(cells)
+    held = sum(r.ok for r in data.flows)
+    details = "".join(
+        f"<details><summary>{escape(r.stack)} · {escape(r.flow)}: {escape(r.description)}</summary>"
+        + _table(["hop", "verdict", "detail"], [[_td(escape(h.name)), _td(escape(h.verdict)), _td(escape(h.detail))]
+                                                for h in r.hops]) + "</details>" for r in data.flows)
+    return (f"<p>{held} of {len(data.flows)} flows hold on the plans (network path, identity, wiring; "
+            "<code>python -m infra.cli flows --all</code>).</p>"
+            + _table(["flow", *(escape(s) for s in stacks)], rows, "flows") + details)
+
+
 def _drill(data: PageData) -> str:
     t = data.timeline
     rows = [[_td(escape(s.name)), _td(f"{s.modeled_seconds:g} s", True),
@@ -232,6 +262,7 @@ def render(data: PageData, diagram_svg: str) -> str:
         ("changes", "Changes", _changes(data)),
         ("routing", "Routing", _routing(data)),
         ("policies", "Policy verdicts", _policies(data)),
+        ("flows", "Flows", _flows(data)),
         ("drill", "DR drill timeline", _drill(data)),
         ("stacks", "Per stack", _stack_details(data)),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from infra.engine.cost import Estimate, estimate
 from infra.engine.plan import STACK_TYPE, StackPlan
@@ -72,9 +72,10 @@ def recovery(plan: StackPlan, rpo_seconds: Optional[int] = None) -> Recovery:
 
 
 def summarize(plan: StackPlan, rpo_seconds: Optional[int] = None,
-              stack_config: Optional[dict[str, Any]] = None) -> StackSummary:
+              stack_config: Optional[dict[str, Any]] = None, peers: Sequence[StackPlan] = (),
+              complete: bool = False) -> StackSummary:
     by_type = Counter(short_type(r.type) for r in plan.resources if r.type != STACK_TYPE)
     return StackSummary(
         stack=plan.stack, role=str(plan.outputs.get("role", "")), aws_region=str(plan.outputs.get("awsRegion", "")),
         counts=counts(plan), by_type=sorted(by_type.items()), outputs=plan_outputs(plan),
-        policy=check_plan(plan, stack_config=stack_config), cost=estimate(plan), recovery=recovery(plan, rpo_seconds))
+        policy=check_plan(plan, stack_config=stack_config, peers=peers, complete=complete), cost=estimate(plan), recovery=recovery(plan, rpo_seconds))
