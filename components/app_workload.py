@@ -34,6 +34,8 @@ NAMESPACE = "hse"
 APP = "hse-app"
 SECRETS_NAME = "hse-app-secrets"
 SECRETS_SERVICE_ACCOUNT = "hse-secrets"
+APP_SERVICE_ACCOUNT = "hse-app"
+"""The app's own identity: an IAM role through IRSA (proxy sign-in, failover state, metrics)."""
 EXTERNAL_SECRETS_CHART = ("external-secrets", "0.18.2", "https://charts.external-secrets.io")
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 """TLS 1.3 and 1.2 only, to viewers of the regional load balancer."""
@@ -58,6 +60,8 @@ class AppWorkloadArgs:
     """The region's ACM certificate (`*.<domain>`) the load balancer presents."""
     secrets_role_arn: pulumi.Input[str]
     """The IAM role the operator's service account takes to read the secrets."""
+    app_role_arn: pulumi.Input[str]
+    """The IAM role the app's pods take (IRSA): proxy sign-in, failover state, metrics."""
     aws_region: str
     environment: Mapping[str, pulumi.Input[str]]
     """Plain settings for the app, from the other tiers' outputs."""
@@ -89,6 +93,10 @@ class AppWorkload(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             f"{name}-secrets-sa", metadata={"name": SECRETS_SERVICE_ACCOUNT, "namespace": NAMESPACE,
                                             "annotations": {"eks.amazonaws.com/role-arn": args.secrets_role_arn}},
+            opts=in_ns)
+        app_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata={"name": APP_SERVICE_ACCOUNT, "namespace": NAMESPACE,
+                                    "annotations": {"eks.amazonaws.com/role-arn": args.app_role_arn}},
             opts=in_ns)
         store = k8s.apiextensions.CustomResource(
             f"{name}-secret-store", api_version="external-secrets.io/v1", kind="SecretStore",
@@ -122,7 +130,7 @@ class AppWorkload(pulumi.ComponentResource):
                     },
                 },
                 # The autoscaler owns the replica count once the Deployment exists.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, synced],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, synced, app_account],
                                             ignore_changes=["spec.replicas"]),
             )
             self.deployments[colour] = deployment
@@ -185,6 +193,7 @@ def _pod_spec(args: AppWorkloadArgs, env: list, colour: str) -> dict:
             {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
              "labelSelector": {"matchLabels": {"app": APP, "colour": colour}}},
         ],
+        "serviceAccountName": APP_SERVICE_ACCOUNT,
         "terminationGracePeriodSeconds": 30,
         "containers": [{
             "name": "app",

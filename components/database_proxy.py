@@ -110,6 +110,7 @@ class DatabaseProxy(pulumi.ComponentResource):
             opts=child,
         )
         self.endpoint = proxy.endpoint
+        self.arn = proxy.arn
         if args.read_only_endpoint:
             read_only = aws.rds.ProxyEndpoint(
                 f"{name}-ro",
@@ -123,4 +124,5 @@ class DatabaseProxy(pulumi.ComponentResource):
             self.read_only_endpoint = read_only.endpoint
         else:
             self.read_only_endpoint = proxy.endpoint
-        self.register_outputs({"endpoint": self.endpoint, "readOnlyEndpoint": self.read_only_endpoint})
+        self.register_outputs({"endpoint": self.endpoint, "readOnlyEndpoint": self.read_only_endpoint,
+                               "arn": self.arn})

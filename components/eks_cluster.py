@@ -6,7 +6,14 @@ piece shows in the plan.
   config names public CIDRs; Kubernetes secrets envelope-encrypted with the regional
   key; every control-plane log type on;
 - a managed node group across the three AZs, sized from the region's instance count;
-  on-demand, spot only outside production (checked in `infra/config/`);
+  on-demand, spot only outside production (checked in `infra/config/`). Its launch
+  template puts the cluster security group and the app tier's group on every node's
+  interfaces, so pods (which share the node's interfaces with the VPC CNI's defaults)
+  reach the proxy, the database and Redis, whose groups admit the app group. EKS adds the
+  cluster group by itself only when the template names no group (EKS user guide,
+  "Customize managed nodes with launch templates": security groups), so the template
+  lists both. IMDSv2 only, hop limit 1: pods take AWS credentials through IRSA, never the
+  node role (EKS best practices, "Restrict access to the instance profile");
 - the IAM roles with the managed policies they need, and an OIDC provider so that pods
   take IAM roles through their service accounts (IRSA).
 """
@@ -63,6 +70,8 @@ class EksClusterArgs:
     max_instances: int
     pods_per_node: int
     public_access_cidrs: Sequence[str] = field(default_factory=tuple)
+    node_security_group_ids: pulumi.Input[Sequence[str]] = field(default_factory=tuple)
+    """Groups the nodes carry besides the cluster security group (the app tier's)."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -117,6 +126,18 @@ class EksCluster(pulumi.ComponentResource):
         node_attachments = [aws.iam.RolePolicyAttachment(f"{name}-node-{_slug(policy)}", role=node_role.name,
                                                          policy_arn=f"arn:aws:iam::aws:policy/{policy}", opts=child)
                             for policy in NODE_POLICIES]
+        cluster_group = self.cluster.vpc_config.apply(lambda c: c.cluster_security_group_id)
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            name_prefix=f"{name}-nodes-",
+            description="EKS nodes: the cluster group and the app tier's group; IMDSv2 only",
+            vpc_security_group_ids=pulumi.Output.all(cluster_group, args.node_security_group_ids).apply(
+                lambda v: [v[0], *v[1]]),
+            metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
+                              "http_put_response_hop_limit": 1},
+            update_default_version=True,
+            opts=child,
+        )
         self.node_counts = node_counts(args.instances, args.max_instances, args.pods_per_node)
         low, desired, high = self.node_counts
         self.node_group = aws.eks.NodeGroup(
@@ -125,6 +146,7 @@ class EksCluster(pulumi.ComponentResource):
             node_group_name_prefix=f"{name}-nodes-",
             node_role_arn=node_role.arn,
             subnet_ids=args.subnet_ids,
+            launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version.apply(str)},
             instance_types=[args.instance_type],
             ami_type=ami_type(args.instance_type),
             capacity_type="SPOT" if args.spot else "ON_DEMAND",

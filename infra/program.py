@@ -120,7 +120,7 @@ def main(project_dir: Path) -> None:
     edge = build_edge_tier(cfg, edge_cfg, providers, routing, primary, cfg.database.engine, edge_topic_arn,
                            cfg.observability.latency_alarm_ms, cfg.observability.archive_days, account_id)
     workloads = build_workloads_tier(cfg, others, edge_cfg, providers, region, key_arns[cfg.aws_region],
-                                     edge["hostedZoneId"], data, cache, routing.version)
+                                     edge["hostedZoneId"], data, cache, routing.version, primary)
     operations = build_failover_controller(cfg, others, edge_cfg, providers, account_id, key_arns, region, data, cache,
                                            edge["hostedZoneId"])
     observability = build_observability_tier(cfg, others, providers, region, account_id, key_arns[cfg.aws_region],

@@ -33,6 +33,14 @@ def _node_group(c: Context) -> str:
     return f"{cluster}:{name}"
 
 
+def _launch_template(c: Context) -> str:
+    template_id = f"lt-{c.digest[:17]}"
+    name = str(c.get("name") or f"{c.get('namePrefix') or ''}{c.digest[:8]}")
+    c.outputs.update(arn=c.arn("ec2", f"launch-template/{template_id}"), name=name, latestVersion=1,
+                     defaultVersion=1)
+    return template_id
+
+
 def _oidc_provider(c: Context) -> str:
     url = str(c.get("url")).removeprefix("https://")
     arn = f"arn:aws:iam::{c.account}:oidc-provider/{url}"
@@ -74,6 +82,7 @@ def _vpn_endpoint(c: Context) -> str:
 ANSWERS: dict[str, Answer] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:ec2/tag:Tag": lambda c: f"{c.get('resourceId')},{c.get('key')}",
     "aws:sns/topic:Topic": _topic,

@@ -259,23 +259,23 @@ def _invoke(ctx: Context, function: Found, rule: Found, name: str) -> Hop:
 
 def admin_vpn(ctx: Context, stack: str) -> list[Hop]:
     """An administrator on the VPN reaches the stack's Kubernetes API and database."""
-    endpoints = ctx.plans.of_type("aws:ec2/clientVpnEndpoint:ClientVpnEndpoint")
+    endpoints = ctx.plans.of_type("aws:ec2clientvpn/endpoint:Endpoint")
     if not endpoints:
         return [missing(f"admin VPN → {stack}", "no Client VPN endpoint is declared", stack,
                         complete=ctx.plans.complete)]
     vpn = endpoints[0]
     vpn_id = vpn.resource.id
-    associations = [a for a in ctx.plans.of_type("aws:ec2/clientVpnNetworkAssociation:ClientVpnNetworkAssociation")
+    associations = [a for a in ctx.plans.of_type("aws:ec2clientvpn/networkAssociation:NetworkAssociation")
                     if a.get("clientVpnEndpointId") == vpn_id]
     source = Endpoint("admin VPN (clients NATed to the endpoint's interfaces)",
                       tuple(a.get("subnetId") for a in associations), tuple(vpn.get("securityGroupIds") or []))
     vpc_cidr = str(ctx.plans.outputs(stack).get("vpcCidr", ""))
     hops = []
-    authorized = [r for r in ctx.plans.of_type("aws:ec2/clientVpnAuthorizationRule:ClientVpnAuthorizationRule")
+    authorized = [r for r in ctx.plans.of_type("aws:ec2clientvpn/authorizationRule:AuthorizationRule")
                   if r.get("clientVpnEndpointId") == vpn_id and _contains(str(r.get("targetNetworkCidr", "")), vpc_cidr)]
     hops.append(passed(f"admin VPN → {stack}: authorization", authorized[0].name) if authorized
                 else blocked(f"admin VPN → {stack}: authorization", f"no authorization rule for {vpc_cidr}", vpn.name))
-    routed = [r for r in ctx.plans.of_type("aws:ec2/clientVpnRoute:ClientVpnRoute")
+    routed = [r for r in ctx.plans.of_type("aws:ec2clientvpn/route:Route")
               if r.get("clientVpnEndpointId") == vpn_id and _contains(str(r.get("destinationCidrBlock", "")), vpc_cidr)]
     home_cidr = str(vpn.get("vpcCidr", "")) or ""
     hops.append(passed(f"admin VPN → {stack}: route", routed[0].name) if routed or home_cidr == vpc_cidr

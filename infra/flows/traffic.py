@@ -136,26 +136,28 @@ def write(ctx: Context, stack: str) -> list[Hop]:
     found = proxy(ctx, stack)
     if db is None or found is None:
         return hops + [blocked(f"{stack} database", "no database or proxy declared", stack)]
-    if stack == primary or db.get("enableGlobalWriteForwarding"):
-        how = "the primary's writer" if stack == primary else "write forwarding to the primary"
-        hops.append(_env(pods, "DB_PROXY_ENDPOINT", str(found.get("endpoint", "")), f"{stack} app: write endpoint ({how})"))
+    if stack == primary:
+        hops.append(_env(pods, "DB_PROXY_ENDPOINT", str(found.get("endpoint", "")), f"{stack} app: write endpoint"))
         hops += ctx.network.connect(pods.endpoint, proxy_endpoint(found, f"{stack} proxy"), 5432, f"{stack} app → proxy")
         hops.append(database_sign_in(ctx, stack, pods, found, role))
         return hops + _proxy_to_database(ctx, stack, found)
-    if not ctx.plans.has(primary):
-        return hops + [missing(f"{stack} app → {primary} writer", f"the plan of {primary} is not loaded", primary,
+    # A secondary writes to its own cluster when Aurora forwards its writes, else to the primary's.
+    owner = stack if db.get("enableGlobalWriteForwarding") else primary
+    if not ctx.plans.has(owner):
+        return hops + [missing(f"{stack} app → {owner} writer", f"the plan of {owner} is not loaded", owner,
                                complete=False)]
-    writer = database(ctx, primary)
+    writer = database(ctx, owner)
     if writer is None:
-        return hops + [blocked(f"{stack} app → {primary} writer", f"{primary} declares no database", primary)]
-    hops.append(_env(pods, "DB_PRIMARY_WRITER_ENDPOINT", str(ctx.plans.outputs(primary).get("dbWriterEndpoint", "")),
-                     f"{stack} app: the primary's writer endpoint"))
-    hops += ctx.network.connect(pods.endpoint, database_endpoint(ctx, writer, f"{primary} database"), 5432,
-                                f"{stack} app → {primary} writer")
+        return hops + [blocked(f"{stack} app → {owner} writer", f"{owner} declares no database", owner)]
+    how = "write forwarding" if owner == stack else "the primary's writer"
+    hops.append(_env(pods, "DB_PRIMARY_WRITER_ENDPOINT", str(ctx.plans.outputs(owner).get("dbWriterEndpoint", "")),
+                     f"{stack} app: write endpoint ({how})"))
+    hops += ctx.network.connect(pods.endpoint, database_endpoint(ctx, writer, f"{owner} database"), 5432,
+                                f"{stack} app → {owner} writer")
     store = secret_store_account(ctx, stack, pods.namespace)
-    hops.append(passed(f"{stack} app → {primary} writer: sign-in",
+    hops.append(passed(f"{stack} app → {owner} writer: sign-in",
                        f"password of the replicated master secret, delivered by the store of {store}")
-                if store else blocked(f"{stack} app → {primary} writer: sign-in",
+                if store else blocked(f"{stack} app → {owner} writer: sign-in",
                                       "no External Secrets store delivers the database password", stack))
     return hops
 

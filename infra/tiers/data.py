@@ -138,6 +138,7 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
         "dbWriterEndpoint": database.writer_endpoint,
         "dbReaderEndpoint": database.reader_endpoint,
         "dbProxyEndpoint": proxy.endpoint if proxy else "",
+        "dbProxyArn": proxy.arn if proxy else "",
         "dbProxyReadOnlyEndpoint": proxy.read_only_endpoint if proxy else "",
         "dbAppEndpoint": app_endpoint,
         "dbPort": database.port,

@@ -9,17 +9,21 @@ secrets from Secrets Manager through the External Secrets Operator.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.app_workload import NAMESPACE, SECRETS_SERVICE_ACCOUNT, AppWorkload, AppWorkloadArgs
+from components.app_workload import (APP_SERVICE_ACCOUNT, NAMESPACE, SECRETS_SERVICE_ACCOUNT, AppWorkload,
+                                     AppWorkloadArgs)
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.geo_dns import HEALTH_PATH
 from infra.config import EdgeConfig, StackConfig
+from infra.domain.contract import RegionExports
+from infra.domain.metrics import APP_ERROR_RATE
 from infra.domain.naming import host, prefix
+from infra.tiers.operations import state_table_name
 from infra.tiers.providers import RegionalProviders
 
 
@@ -49,9 +53,26 @@ def _secrets_policy(arns: list) -> str:
         {"Sid": "DecryptWithTheRegionalKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]})
 
 
+def app_policy(proxy_arn: str, db_user: str, region: str, table: str) -> str:
+    """The app's own grants: sign in to its region's proxy as its database user (IAM
+    authentication: RDS user guide, "Creating and using an IAM policy for IAM database
+    access", resource `arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>`),
+    read the failover state it serves at /api/health/failover, publish its own metrics."""
+    account = proxy_arn.split(":")[4]
+    proxy_id = proxy_arn.rsplit(":", 1)[-1]
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
+         "Resource": f"arn:aws:rds-db:{region}:{account}:dbuser:{proxy_id}/{db_user}"},
+        {"Sid": "ReadTheFailoverState", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+         "Resource": f"arn:aws:dynamodb:{region}:{account}:table/{table}"},
+        {"Sid": "PublishTheAppsMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": APP_ERROR_RATE.namespace}}}]})
+
+
 def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], edge: EdgeConfig,
                          providers: RegionalProviders, region, key_arn: Any, zone_id: Any,
-                         data: Mapping[str, Any], cache: Mapping[str, Any], routing_version: str) -> dict[str, Any]:
+                         data: Mapping[str, Any], cache: Mapping[str, Any], routing_version: str,
+                         primary: Optional[RegionExports] = None) -> dict[str, Any]:
     """Declare the cluster, the app and the regional endpoint; return the stack outputs."""
     name = prefix(cfg.stack)
     home = pulumi.ResourceOptions(provider=providers.home)
@@ -62,7 +83,8 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         version=cluster_cfg.kubernetes_version, subnet_ids=region.subnet_ids["app"], vpc_id=region.vpc_id,
         api_allowed_cidrs=platform_networks, kms_key_arn=key_arn, instance_type=cluster_cfg.node_instance_type,
         spot=cluster_cfg.node_spot, instances=app.instance_count, max_instances=app.max_instance_count,
-        pods_per_node=cluster_cfg.pods_per_node, public_access_cidrs=cluster_cfg.public_access_cidrs), home)
+        pods_per_node=cluster_cfg.pods_per_node, public_access_cidrs=cluster_cfg.public_access_cidrs,
+        node_security_group_ids=[region.security_groups.app_group_id]), home)
     # The in-tree load balancer controller places internet-facing NLBs in subnets tagged
     # for load balancers and for this cluster.
     for i, subnet_id in enumerate(region.subnet_ids["public"]):
@@ -101,6 +123,20 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         pulumi.Output.all(data["dbSecretArn"], tenant_arns, key_arn).apply(
             lambda v: _secrets_policy([v[0], *sorted(v[1].values()), v[2]])))
 
+    table = state_table_name(cfg.environment)
+    app_role = eks.service_account_role(
+        f"{name}-app-identity", NAMESPACE, APP_SERVICE_ACCOUNT,
+        pulumi.Output.from_input(data["dbProxyArn"]).apply(
+            lambda arn: app_policy(arn, cfg.database.master_username, cfg.aws_region, table)))
+    # A secondary writes to the primary's writer across the peering (or through Aurora's
+    # write forwarding to its own cluster when that is on); the primary through its proxy.
+    if cfg.is_primary:
+        primary_writer: Any = data["dbProxyEndpoint"]
+    elif cfg.database.write_forwarding:
+        primary_writer = data["dbWriterEndpoint"]
+    else:
+        primary_writer = primary.db_writer_endpoint if primary is not None else data["dbWriterEndpoint"]
+
     provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig(eks.cluster, cfg.aws_region),
                             enable_server_side_apply=True, delete_unreachable=False,
                             opts=pulumi.ResourceOptions(depends_on=[eks.node_group]))
@@ -109,7 +145,8 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         max_instances=app.max_instance_count, cpu_target_percent=app.cpu_target_percent,
         memory_target_percent=app.memory_target_percent, cpu_millicores=app.cpu_millicores,
         memory_mib=app.memory_mib, colours=app.colours, active_colour=app.active_colour,
-        certificate_arn=validated.certificate_arn, secrets_role_arn=secrets_role.arn, aws_region=cfg.aws_region,
+        certificate_arn=validated.certificate_arn, secrets_role_arn=secrets_role.arn, app_role_arn=app_role.arn,
+        aws_region=cfg.aws_region,
         environment={
             "HSE_STACK": cfg.stack, "HSE_REGION": cfg.aws_region, "HSE_ROLE": cfg.role,
             "HSE_HEALTH_PATH": HEALTH_PATH, "HSE_ROUTING_TABLE_VERSION": routing_version,
@@ -117,6 +154,8 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
             "DB_READER_ENDPOINT": data["dbReaderEndpoint"], "DB_PROXY_ENDPOINT": data["dbProxyEndpoint"],
             "DB_PORT": pulumi.Output.from_input(data["dbPort"]).apply(str), "DB_NAME": cfg.database.database_name,
             "DB_POOL_SIZE": str(cfg.database.connections_per_instance),
+            "DB_PRIMARY_WRITER_ENDPOINT": primary_writer, "DB_USER": cfg.database.master_username,
+            "DB_IAM_AUTH": "proxy", "HSE_STATE_TABLE": table,
             "REDIS_CONFIGURATION_ENDPOINT": cache["cacheConfigurationEndpoint"],
             "REDIS_PORT": pulumi.Output.from_input(cache["cachePort"]).apply(str),
         },
