@@ -19,8 +19,9 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-APP_NAMESPACE = "HSE/App"
-FAILOVER_NAMESPACE = "HSE/Failover"
+from infra.domain.metrics import APP_ERROR_RATE, FAILOVER_EVENT, OwnMetric
+
+APP_NAMESPACE = APP_ERROR_RATE.namespace
 GLOBAL_METRICS_REGION = "us-east-1"
 """Route53 and CloudFront metrics are published there."""
 
@@ -68,6 +69,13 @@ class DashboardArgs:
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
 
 
+
+def _search(metric: OwnMetric, stat: str) -> str:
+    """A SEARCH over every series of one of the platform's own metrics, with the dimension
+    set it is published with (a widget without them would match nothing)."""
+    schema = ",".join((metric.namespace, *metric.dimensions))
+    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', '{stat}', 60)"
+
 def dashboard_body(stack: str, region: str, group_id: str, cluster_id: str, lag: tuple[str, str, int],
                    distribution_id: str) -> str:
     """The dashboard's JSON: six metric widgets on a 24-column grid."""
@@ -97,10 +105,11 @@ def dashboard_body(stack: str, region: str, group_id: str, cluster_id: str, lag:
                if distribution_id else search("SEARCH('{AWS/CloudFront,DistributionId,Region} "
                                               "MetricName=\"CacheHitRate\"', 'Average', 300)", "hit %"),
                GLOBAL_METRICS_REGION, "percent"),
-        widget(0, 12, "Failover events", [[FAILOVER_NAMESPACE, "FailoverEvent", {"stat": "Sum"}]], region, "count"),
-        widget(12, 12, "Error rate by region (5xx)", search(
-            f"SEARCH('{{{APP_NAMESPACE},Region}} MetricName=\"5xxErrorRate\"', 'Average', 60)", "5xx %"),
-            region, "percent"),
+        # The controller publishes each event in the region it promotes (infra/ops/notify.py).
+        widget(0, 12, f"Failovers and failbacks into {stack}", search(_search(FAILOVER_EVENT, "Sum"), "events"),
+               region, "count"),
+        widget(12, 12, "Error rate by region (5xx)", search(_search(APP_ERROR_RATE, "Average"), "5xx %"),
+               region, "percent"),
     ]
     return json.dumps({"widgets": widgets})
 
@@ -119,7 +128,8 @@ class RegionDashboard(pulumi.ComponentResource):
         aws.cloudwatch.MetricAlarm(
             f"{name}-error-rate",
             alarm_description=f"More than {args.error_rate_alarm_percent} % of answers in {args.stack} are 5xx",
-            namespace=APP_NAMESPACE, metric_name="5xxErrorRate", dimensions={"Region": args.aws_region},
+            namespace=APP_ERROR_RATE.namespace, metric_name=APP_ERROR_RATE.name,
+            dimensions={"Region": args.aws_region},
             statistic="Average", period=60, evaluation_periods=3, datapoints_to_alarm=3,
             comparison_operator="GreaterThanThreshold", threshold=args.error_rate_alarm_percent,
             treat_missing_data="notBreaching", alarm_actions=list(args.alarm_actions),

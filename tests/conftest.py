@@ -133,7 +133,7 @@ def edit_stack(project: Path, stack: str, **changes: Any) -> Path:
 # The fourth region of the README ("Adding a region"): a stack file and nothing else.
 FOURTH_REGION = dict(role="secondary", awsRegion="ap-southeast-2", deployOrder=3, peers=["us-east", "eu-west", "ap-se"],
                      vpcCidr="10.3.0.0/16", availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
-                     appInstanceCount=3)
+                     appInstanceCount=3, eksPublicAccessCidrs=["203.0.113.0/24"])
 
 
 @pytest.fixture(scope="session")

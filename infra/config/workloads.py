@@ -49,8 +49,12 @@ class ClusterConfig(Section):
     kubernetes_version: str = Field("1.33", alias="kubernetesVersion",
                                     description="EKS Kubernetes version, major.minor: 1.31 to 1.35.")
     public_access_cidrs: list[str] = Field(default_factory=list, alias="eksPublicAccessCidrs",
-                                           description="CIDRs allowed to reach the cluster's API over the internet; "
-                                                       "empty: private endpoint only (through the admin VPN).")
+                                           description="The networks `pulumi up` runs from (a CI runner's egress): "
+                                                       "the cluster's public API endpoint admits only them. Required "
+                                                       "unless eksDeployerInsideVpc.")
+    deployer_inside_vpc: bool = Field(False, alias="eksDeployerInsideVpc",
+                                      description="`pulumi up` runs inside a platform VPC (a runner there), so the "
+                                                  "API endpoint stays private only.")
     node_instance_type: str = Field("m7g.large", alias="nodeInstanceType",
                                     description="EC2 instance type of the worker nodes (Graviton types run the ARM image).")
     node_spot: bool = Field(False, alias="nodeSpot",
@@ -121,6 +125,12 @@ def check_workloads(cfg: StackConfig) -> list[Problem]:
             continue
         if network.prefixlen < 16:
             bad("eksPublicAccessCidrs", f"{cidr} opens the cluster API to too much of the internet; valid: /16 or narrower")
+    if not cluster.public_access_cidrs and not cluster.deployer_inside_vpc:
+        bad("eksPublicAccessCidrs", "is empty and hse:eksDeployerInsideVpc is false: the first `pulumi up` could not "
+                                    "reach the cluster's private API endpoint (the Kubernetes provider runs in the same "
+                                    "deploy that creates the cluster); valid: the networks `pulumi up` runs from, e.g. "
+                                    "[203.0.113.0/24], or hse:eksDeployerInsideVpc: true for a runner inside a "
+                                    "platform VPC")
     if cfg.environment == "production" and cluster.node_spot:
         bad("nodeSpot", "spot capacity can be reclaimed at two minutes' notice; it is allowed only outside "
                         "production (set hse:environment to a dev or test name, or turn nodeSpot off)")

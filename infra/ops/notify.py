@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from infra.domain.metrics import FAILOVER_EVENT
 from infra.domain.platform import RegionRecord
 
-METRIC_NAMESPACE = "HSE/Platform"
-METRIC_NAME = "FailoverEvent"
+METRIC_NAMESPACE = FAILOVER_EVENT.namespace
+METRIC_NAME = FAILOVER_EVENT.name
 
 
 class Notifier:

@@ -185,6 +185,7 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     return {
         "eksClusterName": eks.name,
         "eksNodeGroupName": eks.node_group.node_group_name,
+        "deployerInsideVpc": cluster_cfg.deployer_inside_vpc,
         "appInstanceCount": app.instance_count,
         "appMaxInstanceCount": app.max_instance_count,
         "appActiveColour": app.active_colour,
