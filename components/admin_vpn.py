@@ -3,8 +3,8 @@ primary's VPC with mutual certificate authentication, split tunnel (only the pla
 networks go through it), connection logging, its own security group, an authorization
 rule and a route for every region's VPC (the peering mesh carries the traffic on).
 
-The certificates are imported into ACM beforehand and named by ARN in the config, so no
-private key ever passes through the program or its state.
+The certificates come from `components/admin_pki.py` (a CA the program makes, its keys
+secret in the state), or are imported into ACM beforehand and named by ARN in the config.
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ class AdminVpnArgs:
     region_cidrs: Sequence[str]
     """Every region's VPC CIDR, the home VPC's included."""
     client_cidr: str
-    server_certificate_arn: str
-    client_root_certificate_arn: str
+    server_certificate_arn: pulumi.Input[str]
+    client_root_certificate_arn: pulumi.Input[str]
     log_group_prefix: str
     kms_key_arn: pulumi.Input[str]
     log_retention_days: int
+    database_group_id: pulumi.Input[str] = ""
+    """The home region's database group: admins reach PostgreSQL (other regions admit the
+    home VPC's app subnets, where the endpoint's interfaces are, through the peering rules)."""
 
 
 class AdminVpn(pulumi.ComponentResource):
@@ -51,6 +54,11 @@ class AdminVpn(pulumi.ComponentResource):
             aws.vpc.SecurityGroupEgressRule(f"{name}-out-{cidr.replace('.', '-').replace('/', '-')}",
                                             security_group_id=group.id, ip_protocol="-1", cidr_ipv4=cidr,
                                             description="admin traffic to a platform VPC", opts=child)
+        if args.database_group_id:
+            aws.vpc.SecurityGroupIngressRule(f"{name}-database-in", security_group_id=args.database_group_id,
+                                             referenced_security_group_id=group.id, ip_protocol="tcp",
+                                             from_port=5432, to_port=5432, description="PostgreSQL from admins on the VPN",
+                                             opts=child)
         endpoint = aws.ec2clientvpn.Endpoint(
             f"{name}",
             description="HSE platform admin access",

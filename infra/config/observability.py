@@ -24,8 +24,9 @@ class ObservabilityConfig(Section):
     error_rate_alarm_percent: int = Field(5, alias="errorRateAlarmPercent",
                                           description="Share of 5xx answers that raises the error alarm, 1 to 50 %.")
     vpn_server_certificate_arn: str = Field("", alias="vpnServerCertificateArn",
-                                            description="ACM ARN of the admin VPN's server certificate (imported); "
-                                                        "empty: no VPN. Primary only.")
+                                            description="ACM ARN of an imported server certificate for the admin "
+                                                        "VPN; empty: the program makes its own CA and certificates. "
+                                                        "Primary only.")
     vpn_client_root_certificate_arn: str = Field("", alias="vpnClientRootCertificateArn",
                                                  description="ACM ARN of the CA that signs admin client certificates. "
                                                              "Primary only.")

@@ -72,7 +72,7 @@ def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Pr
         # Every stack uses the primary's edge settings, so each plan checks them.
         problems.extend(check_edge_topology(everyone[primaries[0]], everyone))
 
-    if cfg.is_primary and cfg.observability.vpn_server_certificate_arn:
+    if cfg.is_primary:
         client = ipaddress.IPv4Network(cfg.observability.vpn_client_cidr, strict=False)
         for other in others.values():
             if other.network.network.overlaps(client):

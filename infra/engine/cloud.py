@@ -20,6 +20,7 @@ from pulumi.runtime import rpc
 from infra.domain import topology
 from infra.engine import aws_data, edge_data, ops_data, workloads_data
 from infra.engine.schema import autoname_property, is_taggable
+from infra.engine.summary import COMPUTED
 
 _ANSWERS = {**aws_data.ANSWERS, **edge_data.ANSWERS, **workloads_data.ANSWERS, **ops_data.ANSWERS}
 _OTHER_ANSWERS = {**edge_data.OTHER_ANSWERS, **workloads_data.OTHER_ANSWERS}
@@ -76,6 +77,21 @@ def _holds_secret(value: Any) -> bool:
 
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _tls(type_: str, name: str, urn: str, inputs: dict) -> tuple[str, dict]:
+    """pulumi-tls results: keys and certificates exist only after a real deploy, so every
+    PEM is the engine's stand-in marker (private keys also secret, as the provider marks them)."""
+    outputs = dict(inputs)
+    kind = type_.split(":")[-1]
+    if kind == "PrivateKey":
+        outputs.update(privateKeyPem=rpc.wrap_rpc_secret(COMPUTED), privateKeyOpenssh=rpc.wrap_rpc_secret(COMPUTED),
+                       publicKeyPem=COMPUTED, publicKeyOpenssh=COMPUTED, publicKeyFingerprintSha256=COMPUTED)
+    elif kind == "CertRequest":
+        outputs["certRequestPem"] = COMPUTED
+    elif kind in ("SelfSignedCert", "LocallySignedCert"):
+        outputs.update(certPem=COMPUTED, validityStartTime=COMPUTED, validityEndTime=COMPUTED)
+    return _digest(urn)[:20], outputs
 
 
 def _random(type_: str, name: str, urn: str, inputs: dict) -> tuple[str, dict]:
@@ -170,6 +186,8 @@ class OfflineCloud:
             return stack_name, {"name": stack_name, "outputs": outputs, "secretOutputNames": secret_names}
         if type_.startswith("random:"):
             return _random(type_, name, urn, inputs)
+        if type_.startswith("tls:"):
+            return _tls(type_, name, urn, inputs)
         if not type_.startswith("aws:"):
             # Other providers (kubernetes, cloudflare, fastly): echo the inputs under a
             # stable id, plus what the provider computes where the program reads it.

@@ -277,8 +277,9 @@ def admin_vpn(ctx: Context, stack: str) -> list[Hop]:
                 else blocked(f"admin VPN → {stack}: authorization", f"no authorization rule for {vpc_cidr}", vpn.name))
     routed = [r for r in ctx.plans.of_type("aws:ec2clientvpn/route:Route")
               if r.get("clientVpnEndpointId") == vpn_id and _contains(str(r.get("destinationCidrBlock", "")), vpc_cidr)]
-    home_cidr = str(vpn.get("vpcCidr", "")) or ""
-    hops.append(passed(f"admin VPN → {stack}: route", routed[0].name) if routed or home_cidr == vpc_cidr
+    home = vpn.get("vpcId") == ctx.plans.outputs(stack).get("vpcId")
+    hops.append(passed(f"admin VPN → {stack}: route", "the associations route the home VPC" if home else routed[0].name)
+                if routed or home
                 else blocked(f"admin VPN → {stack}: route", f"no Client VPN route to {vpc_cidr}", vpn.name))
     pods = ctx.pods(stack)
     if pods.cluster is not None:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
+from components.admin_pki import AdminPki, AdminPkiArgs
 from components.admin_vpn import AdminVpn, AdminVpnArgs
 from components.observability import AlarmTopic, AlarmTopicArgs, DashboardArgs, RegionDashboard
 from components.security_audit import AuditTrail, AuditTrailArgs, ThreatDetection
@@ -64,14 +65,25 @@ def build_observability_tier(cfg: StackConfig, others: Mapping[str, StackConfig]
         account_id=account_id, region=cfg.aws_region, kms_key_arn=key_arn, bucket_prefix=f"{name}-audit-",
         archive_days=obs.archive_days), home)
     result["auditTrailArn"] = trail.trail_arn
-    if obs.vpn_server_certificate_arn:
-        vpn = AdminVpn(f"{name}-admin-vpn", AdminVpnArgs(
-            vpc_id=region.vpc_id, vpc_cidr=cfg.network.vpc_cidr, subnet_ids=region.subnet_ids["app"],
-            region_cidrs=[cfg.network.vpc_cidr, *(o.network.vpc_cidr for o in
-                                                  sorted(others.values(), key=lambda o: o.deploy_order))],
-            client_cidr=obs.vpn_client_cidr, server_certificate_arn=obs.vpn_server_certificate_arn,
-            client_root_certificate_arn=obs.vpn_client_root_certificate_arn,
-            log_group_prefix=log_group_prefix(cfg.environment, cfg.stack), kms_key_arn=key_arn,
-            log_retention_days=cfg.network.flow_log_retention_days), home)
-        result["adminVpnEndpointId"] = vpn.endpoint_id
+    # The spec's admin VPN is always there: with imported certificates when the config
+    # names them, else with certificates the program makes (components/admin_pki.py).
+    server_arn: Any = obs.vpn_server_certificate_arn
+    client_root_arn: Any = obs.vpn_client_root_certificate_arn or obs.vpn_server_certificate_arn
+    if not server_arn:
+        pki = AdminPki(f"{name}-admin-pki", AdminPkiArgs(domain=str(outputs.get("domain", "")),
+                                                         organization="HSE Digital"), providers.tls, home)
+        server_arn = client_root_arn = pki.server_certificate_arn
+        result["adminVpnCaCertificatePem"] = pki.ca_certificate_pem
+        result["adminVpnClientCertificatePem"] = pki.client_certificate_pem
+        result["adminVpnClientKeyPem"] = pki.client_key_pem
+    vpn = AdminVpn(f"{name}-admin-vpn", AdminVpnArgs(
+        vpc_id=region.vpc_id, vpc_cidr=cfg.network.vpc_cidr, subnet_ids=region.subnet_ids["app"],
+        region_cidrs=[cfg.network.vpc_cidr, *(o.network.vpc_cidr for o in
+                                              sorted(others.values(), key=lambda o: o.deploy_order))],
+        client_cidr=obs.vpn_client_cidr, server_certificate_arn=server_arn,
+        client_root_certificate_arn=client_root_arn,
+        log_group_prefix=log_group_prefix(cfg.environment, cfg.stack), kms_key_arn=key_arn,
+        log_retention_days=cfg.network.flow_log_retention_days,
+        database_group_id=region.security_groups.database_group_id), home)
+    result["adminVpnEndpointId"] = vpn.endpoint_id
     return result

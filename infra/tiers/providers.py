@@ -11,6 +11,7 @@ import functools
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+import pulumi_tls as tls
 
 from infra.config import StackConfig
 from infra.domain.naming import default_tags, prefix
@@ -44,6 +45,11 @@ class RegionalProviders:
     def random(self) -> random.Provider:
         """The pulumi-random provider (its default provider is disabled like the others)."""
         return random.Provider(f"{prefix(self._cfg.stack)}-random")
+
+    @functools.cached_property
+    def tls(self) -> tls.Provider:
+        """The pulumi-tls provider (the admin VPN's certificates)."""
+        return tls.Provider(f"{prefix(self._cfg.stack)}-tls")
 
     def invoke_options(self, region: str) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(provider=self.aws(region))

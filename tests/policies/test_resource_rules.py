@@ -98,7 +98,12 @@ CASES = [
     ("health-check-timing", t.HEALTH_CHECK, f.HEALTH_CHECK, {"failureThreshold": 5},
      "Health check must run at least every 30 s and fail after at most 3 failures (found 30 s × 5)."),
     ("eks-private-endpoint", t.EKS_CLUSTER, f.EKS, {"vpcConfig": {"endpointPrivateAccess": True}},
-     "EKS cluster endpoint must be private (public access off, private access on)."),
+     "EKS public endpoint must admit only named networks of /16 or narrower (found ['(none named: 0.0.0.0/0)'])."),
+    ("eks-private-endpoint", t.EKS_CLUSTER, f.EKS,
+     {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/15"]}},
+     "EKS public endpoint must admit only named networks of /16 or narrower (found ['10.0.0.0/15'])."),
+    ("eks-private-endpoint", t.EKS_CLUSTER, f.EKS, {"vpcConfig": {"endpointPublicAccess": False}},
+     "EKS cluster endpoint must have private access on."),
     ("eks-public-endpoint-restricted", t.EKS_CLUSTER, f.EKS,
      {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}},
      "EKS public endpoint must not be open to 0.0.0.0/0."),
@@ -202,3 +207,9 @@ def test_rds_replica_lag_in_seconds_and_a_read_replica_needs_no_backups():
 def test_policy_config_moves_a_bound():
     assert run_resource("rds-backup-retention", t.RDS_CLUSTER, changed(f.CLUSTER, backupRetentionPeriod=30),
                         config={"minimumDays": 35}) == ["Database backup retention must be at least 35 days (found 30)."]
+
+
+def test_a_public_endpoint_restricted_to_the_deployers_network_passes():
+    props = {**f.EKS, "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": True,
+                                    "publicAccessCidrs": ["203.0.113.0/24", "10.0.0.0/16"]}}
+    assert run_resource("eks-private-endpoint", t.EKS_CLUSTER, props) == []
