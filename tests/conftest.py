@@ -95,6 +95,7 @@ NON_DEFAULT = {
     "appActiveColour": "green",
     "kubernetesVersion": "1.32",
     "eksPublicAccessCidrs": ["203.0.113.0/24"],
+    "eksDeployerInsideVpc": True,
     "nodeInstanceType": "m6i.large",
     "nodeSpot": True,  # staging is not production
     "nodePodsPerNode": 3,

@@ -352,5 +352,10 @@ def metrics(ctx: Context, stack: str) -> list[Hop]:
     for metric in metrics_read(ctx.plans, stack):
         problem = ctx.publishers.check(metric)
         name = f"{stack} {metric.reader} reads {metric.label()}"
-        hops.append(blocked(name, problem, metric.reader) if problem else passed(name, "published"))
+        if not problem:
+            hops.append(passed(name, "published"))
+        elif ctx.publishers.missing_subject(problem):
+            hops.append(missing(name, problem, metric.reader, complete=ctx.plans.complete))
+        else:
+            hops.append(blocked(name, problem, metric.reader))
     return hops or [passed(f"{stack} metrics", "the stack reads no metric")]

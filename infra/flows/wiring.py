@@ -234,6 +234,10 @@ class Publishers:
         self.cache_groups = ids("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId")
         self.distributions = {f.resource.id for f in plans.of_type("aws:cloudfront/distribution:Distribution")}
 
+    def missing_subject(self, problem: str) -> bool:
+        """Whether `problem` is only that the resource a metric names is in no plan loaded."""
+        return problem.startswith("no ") and " in the plans" in problem
+
     def check(self, metric: Metric) -> Optional[str]:
         """None when someone publishes `metric`; otherwise what is wrong."""
         dims = dict(metric.dimensions)

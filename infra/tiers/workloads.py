@@ -53,16 +53,17 @@ def _secrets_policy(arns: list) -> str:
         {"Sid": "DecryptWithTheRegionalKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]})
 
 
-def app_policy(proxy_arn: str, db_user: str, region: str, table: str) -> str:
+def app_policy(account: str, proxy_arn: str, db_user: str, region: str, table: str) -> str:
     """The app's own grants: sign in to its region's proxy as its database user (IAM
     authentication: RDS user guide, "Creating and using an IAM policy for IAM database
     access", resource `arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>`),
-    read the failover state it serves at /api/health/failover, publish its own metrics."""
-    account = proxy_arn.split(":")[4]
-    proxy_id = proxy_arn.rsplit(":", 1)[-1]
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
-         "Resource": f"arn:aws:rds-db:{region}:{account}:dbuser:{proxy_id}/{db_user}"},
+    read the failover state it serves at /api/health/failover, publish its own metrics.
+    Without a proxy (an rds-postgres replica) the app signs in with the password its
+    secrets deliver, and the policy grants no sign-in."""
+    sign_in = [{"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
+                "Resource": f"arn:aws:rds-db:{region}:{account}:dbuser:{proxy_arn.rsplit(':', 1)[-1]}/{db_user}"}] \
+        if proxy_arn else []
+    return json.dumps({"Version": "2012-10-17", "Statement": [*sign_in,
         {"Sid": "ReadTheFailoverState", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
          "Resource": f"arn:aws:dynamodb:{region}:{account}:table/{table}"},
         {"Sid": "PublishTheAppsMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
@@ -126,8 +127,8 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     table = state_table_name(cfg.environment)
     app_role = eks.service_account_role(
         f"{name}-app-identity", NAMESPACE, APP_SERVICE_ACCOUNT,
-        pulumi.Output.from_input(data["dbProxyArn"]).apply(
-            lambda arn: app_policy(arn, cfg.database.master_username, cfg.aws_region, table)))
+        pulumi.Output.all(key_arn, data["dbProxyArn"]).apply(
+            lambda v: app_policy(v[0].split(":")[4], v[1], cfg.database.master_username, cfg.aws_region, table)))
     # A secondary writes to the primary's writer across the peering (or through Aurora's
     # write forwarding to its own cluster when that is on); the primary through its proxy.
     if cfg.is_primary:

@@ -176,13 +176,15 @@ def _rules(plan: StackPlan) -> set[tuple]:
     Rules a peering adds to the peer region's groups are not this region's and are skipped.
     """
     groups = {g.id: g.input("tags")["tier"] for g in plan.find(SG) if g.input("tags")["tier"] in TIERS}
+    names = {g.id: g.input("tags")["tier"] for g in plan.find(SG)}
     out = set()
     for direction, type_ in (("in", INGRESS), ("out", EGRESS)):
         for r in plan.find(type_):
             if r.input("securityGroupId") not in groups:
                 continue
             assert r.input("ipProtocol") == "tcp" and r.input("fromPort") == r.input("toPort"), r.urn
-            source = r.input("cidrIpv4") or groups.get(r.input("referencedSecurityGroupId"), r.input("referencedSecurityGroupId"))
+            source = r.input("cidrIpv4") or names.get(r.input("referencedSecurityGroupId"),
+                                                      r.input("referencedSecurityGroupId"))
             out.add((groups[r.input("securityGroupId")], direction, r.input("fromPort"), source))
     return out
 
@@ -200,6 +202,7 @@ def test_security_group_rules_of_the_primary_are_exact(plans) -> None:
         ("proxy", "out", 5432, "database"),
         ("database", "in", 5432, "app"),
         ("database", "in", 5432, "proxy"),
+        ("database", "in", 5432, "admin-vpn"),  # admins on the VPN reach the home database
         ("redis", "in", 6379, "app"),
     }
 

@@ -106,8 +106,9 @@ def test_the_cluster_is_private_encrypted_and_logs_everything(plans, stack) -> N
     plan = plans[stack]
     cluster = plan.single(CLUSTER)
     vpc = cluster.input("vpcConfig")
-    assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, False)
-    assert "publicAccessCidrs" not in vpc and vpc["subnetIds"] == plan.outputs["appSubnetIds"]
+    # Private for everything inside; public only to the deployer's network (the first deploy).
+    assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, True)
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"] and vpc["subnetIds"] == plan.outputs["appSubnetIds"]
     assert cluster.input("encryptionConfig") == {"provider": {"keyArn": plan.outputs["kmsKeyArn"]},
                                                  "resources": ["secrets"]}
     assert cluster.input("enabledClusterLogTypes") == LOG_TYPES and cluster.input("version") == "1.33"
@@ -190,8 +191,10 @@ def test_the_dashboard_shows_the_six_key_metrics(plans, stack) -> None:
     titles = [w["properties"]["title"] for w in widgets]
     assert [t.split(" (")[0] for t in titles] == [
         "Request latency by region", "Database replication lag", "Redis memory usage", "CDN cache hit ratio",
-        "Failover events", "Error rate by region"]
+        "Failovers and failbacks into " + stack, "Error rate by region"]
     text = json.dumps(widgets)
+    failover = widgets[4]["properties"]["metrics"][0]["expression"]
+    assert failover == "SEARCH('{HSE/Platform,FailedRegion,Kind,TargetRegion} MetricName=\"FailoverEvent\"', 'Sum', 60)"
     for metric in ("TimeToFirstByte", "AuroraGlobalDBReplicationLag", "DatabaseMemoryUsagePercentage",
                    "CacheHitRate", "FailoverEvent", "5xxErrorRate"):
         assert metric in text
@@ -216,8 +219,13 @@ def test_audits_run_everywhere_and_the_trail_on_the_primary(plans) -> None:
     assert trail.input("kmsKeyId") == plans["us-east"].outputs["kmsKeyArn"]
     for stack in ("eu-west", "ap-se"):
         assert plans[stack].find("aws:cloudtrail/trail:Trail") == []
-    # Without certificates configured, no VPN.
-    assert plans["us-east"].find("aws:ec2clientvpn/endpoint:Endpoint") == []
+    # Without certificates configured, the program makes its own and the VPN exists.
+    vpn = plans["us-east"].single("aws:ec2clientvpn/endpoint:Endpoint")
+    server = plans["us-east"].one("aws:acm/certificate:Certificate", "hse-us-east-admin-pki-server")
+    assert vpn.input("serverCertificateArn") == server.outputs["arn"]
+    assert vpn.input("authenticationOptions")[0]["rootCertificateChainArn"] == server.outputs["arn"]
+    for stack in ("eu-west", "ap-se"):
+        assert plans[stack].find("aws:ec2clientvpn/endpoint:Endpoint") == []
 
 
 def test_non_default_workload_values_arrive(staging) -> None:

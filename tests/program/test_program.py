@@ -227,7 +227,8 @@ BOUNDS = [
     ("appImage", ["ghcr.io/a/b:1.0", "registry.example.com:5000/x/y@sha256:" + "a" * 64],
      ["app", "ghcr.io/a/b:latest", "ghcr.io/a/b", "Ghcr.io/a/b:1"]),
     ("kubernetesVersion", ["1.31", "1.35"], ["1.30", "1.36", "1.33.1"]),
-    ("eksPublicAccessCidrs", [[], ["203.0.113.0/24"], ["10.0.0.0/16"]], [["0.0.0.0/0"], ["10.0.0.1/16"], ["x"]]),
+    # Empty is refused: the first `pulumi up` could not reach the API (see the next test).
+    ("eksPublicAccessCidrs", [["203.0.113.0/24"], ["10.0.0.0/16"]], [[], ["0.0.0.0/0"], ["10.0.0.1/16"], ["x"]]),
     ("nodeSpot", [False], [True]),  # production: on-demand only
     ("nodePodsPerNode", [1, 20], [0, 21]),
     ("nodeInstanceType", ["m7g.large", "c6i.2xlarge"], ["large", "M7G.large", ""]),
@@ -333,6 +334,14 @@ def test_each_bound_holds_on_both_sides(tmp_path: Path, key, good, bad) -> None:
             assert problems == [], f"{key}={value!r} should pass: {problems}"
         else:
             assert mine, f"{key}={value!r} should fail on hse:{key}: {problems}"
+
+
+def test_a_private_only_api_needs_a_deployer_inside_the_vpc(tmp_path: Path) -> None:
+    problems, mine = _problems_for(tmp_path, "eu-west", "eksPublicAccessCidrs", [])
+    assert [p.key for p in mine] == ["hse:eksPublicAccessCidrs"] and "first `pulumi up`" in mine[0].message
+    project = copy_project(tmp_path / "inside")
+    edit_stack(project, "eu-west", eksPublicAccessCidrs=[], eksDeployerInsideVpc=True)
+    assert validate_stacks(Project(project), ["eu-west"])[1] == []
 
 
 @pytest.mark.parametrize("key", PRIMARY_ONLY_KEYS)
