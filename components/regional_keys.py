@@ -62,10 +62,16 @@ def key_policy(account_id: str, region: str) -> str:
             # CloudTrail encrypts the account's trail logs (the trail lives in the primary's region).
             {"Sid": "CloudTrailEncryptsTheTrail", "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"},
-             "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
              "Condition": {"StringLike": {
                  "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account_id}:trail/*"},
                  "StringEquals": {"aws:SourceAccount": account_id}}},
+            # DescribeKey requests carry no encryption context, so they get a statement of
+            # their own (CloudTrail user guide, "Configure AWS KMS key policies for CloudTrail").
+            {"Sid": "CloudTrailDescribesTheKey", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:DescribeKey", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
         ],
     })
 

@@ -163,7 +163,9 @@ def _applies(statement: dict[str, Any], request: Request, *, resource_policy: bo
 
 def _scan(policies: list[Policy], request: Request, *, resource_policy: bool) -> tuple[list[str], list[str], list[str]]:
     """(allowing statements, denying statements, reasons the nearest misses did not apply)."""
-    allows, denies, misses = [], [], []
+    allows: list[str] = []
+    denies: list[str] = []
+    misses: list[tuple[int, str]] = []
     for policy in policies:
         for index, statement in enumerate(parse(policy.document)):
             where = f"{policy.source} statement {statement.get('Sid') or index}"
@@ -171,8 +173,10 @@ def _scan(policies: list[Policy], request: Request, *, resource_policy: bool) ->
             if ok:
                 (denies if statement.get("Effect") == "Deny" else allows).append(where)
             elif why.startswith("condition") and statement.get("Effect") != "Deny":
-                misses.append(f"{where}: {why}")
-    return allows, denies, misses
+                # The nearest miss is a statement that names this caller, before one for anyone.
+                named = request.principal in json.dumps(statement.get("Principal", ""))
+                misses.append((0 if named else 1, f"{where}: {why}"))
+    return allows, denies, [text for _, text in sorted(misses, key=lambda m: m[0])]
 
 
 def evaluate(request: Request, *, identity: list[Policy], resource: Optional[Policy] = None,

@@ -12,6 +12,7 @@ from infra.domain.metrics import APP_ERROR_RATE, FAILOVER_EVENT
 from infra.flows.network import INTERNET, Endpoint
 from infra.flows.places import (Context, app_secret_arns, database, database_endpoint, proxy, proxy_endpoint,
                                 secret_store_account, service_account_role)
+from infra.flows.iam import Policy
 from infra.flows.plans import Found
 from infra.flows.result import Hop, blocked, missing, passed
 from infra.flows.traffic import app_role, database_sign_in, _env
@@ -343,6 +344,36 @@ def promoted_writes(ctx: Context, stack: str) -> list[Hop]:
     for auth in found.get("auths") or []:
         proxy_role = str(found.get("roleArn", ""))
         hops += _read_secret(ctx, f"{stack} proxy → its credentials", proxy_role, str(auth.get("secretArn", "")))
+    return hops
+
+
+def audit_trail(ctx: Context, stack: str) -> list[Hop]:
+    """CloudTrail writes the account's trail: it may describe the trail's key, make data
+    keys under the trail's encryption context, and put the logs in the audit bucket."""
+    hops: list[Hop] = []
+    for trail in ctx.plans.of_type("aws:cloudtrail/trail:Trail", stack):
+        arn = str(trail.get("arn", ""))
+        account = arn.split(":")[4] if arn.count(":") > 4 else ctx.account(stack)
+        key_arn = str(trail.get("kmsKeyId", ""))
+        key = ctx.identities.key(key_arn)
+        name = f"{stack} CloudTrail → key"
+        if key is None:
+            hops.append(missing(name, f"the trail's key {key_arn} is not declared", trail.name,
+                                complete=ctx.plans.complete))
+            continue
+        policy = Policy(f"key policy of {key.name}", key.get("policy"))
+        context = {"aws:SourceAccount": account, "aws:SourceArn": arn}
+        hops.append(ctx.identities.service_may(f"{name}: DescribeKey", "cloudtrail.amazonaws.com", "kms:DescribeKey",
+                                               key_arn, policy, context, kms_key=True))
+        hops.append(ctx.identities.service_may(
+            f"{name}: GenerateDataKey", "cloudtrail.amazonaws.com", "kms:GenerateDataKey", key_arn, policy,
+            {**context, "kms:EncryptionContext:aws:cloudtrail:arn": arn}, kms_key=True))
+        bucket = str(trail.get("s3BucketName", ""))
+        target = f"arn:aws:s3:::{bucket}/AWSLogs/{account}/CloudTrail/example.json.gz"
+        hops.append(ctx.identities.service_may(
+            f"{stack} CloudTrail → bucket {bucket}", "cloudtrail.amazonaws.com", "s3:PutObject", target,
+            ctx.identities.resource_policy(target),
+            {**context, "s3:x-amz-acl": "bucket-owner-full-control", "aws:SecureTransport": "true"}))
     return hops
 
 

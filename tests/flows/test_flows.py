@@ -12,7 +12,7 @@ from infra.flows import FLOW_NAMES, verify
 from tests.flows.conftest import Editable
 
 EXPECTED_FLOWS = {"read", "write", "static", "cdn-origin", "health-check", "app-aws", "rotation",
-                  "failover-controller", "admin-vpn", "deployer", "promoted-writes", "metrics"}
+                  "failover-controller", "admin-vpn", "deployer", "promoted-writes", "audit-trail", "metrics"}
 
 
 def test_the_catalog_holds_every_flow_of_the_issue():
@@ -27,7 +27,7 @@ def test_every_flow_of_every_stack_holds(plans):
     # The CDN's flows are the primary's; promoted writes are the secondaries'.
     assert ("us-east", "static") in seen and ("eu-west", "static") not in seen
     assert ("eu-west", "promoted-writes") in seen and ("us-east", "promoted-writes") not in seen
-    assert len(results) == 3 * 9 + 2 + 2
+    assert len(results) == 3 * 9 + 3 + 2
 
 
 def test_a_fourth_region_from_its_stack_file_alone_passes_every_flow(four_region_plans):
@@ -216,6 +216,18 @@ def test_the_controller_cannot_move_dns_in_another_zone(broken):
     broken.edit_json(policy, "policy", other_zone)
     hop = blocking(broken, "eu-west", "failover-controller")
     assert hop.name == "eu-west controller → route53:ChangeResourceRecordSets"
+
+
+def test_cloudtrail_cannot_describe_a_key_whose_only_statement_needs_its_encryption_context(broken):
+    key = broken.find("us-east", "hse-us-east-keys-us-east-1")
+
+    def merged(document: dict) -> None:
+        statements = {s["Sid"]: s for s in document["Statement"]}
+        statements["CloudTrailEncryptsTheTrail"]["Action"] = ["kms:GenerateDataKey*", "kms:DescribeKey"]
+        document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "CloudTrailDescribesTheKey"]
+    broken.edit_json(key, "policy", merged)
+    hop = blocking(broken, "us-east", "audit-trail")
+    assert hop.name == "us-east CloudTrail → key: DescribeKey" and "EncryptionContext" in hop.detail
 
 
 # -- wiring -----------------------------------------------------------------------------
