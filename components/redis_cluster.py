@@ -20,6 +20,7 @@ tenant limited to that tenant's keys, and its alarms.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -27,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.iam import service_trust_policy
 from infra.domain.cache_acl import DEFAULT_USER_RULES, access_string, key_prefix, tenant_rules
 
 REDIS_PORT = 6379
@@ -67,8 +69,8 @@ class CacheSettings:
         return f"redis{self.engine_version.split('.')[0]}"
 
 
-ROTATION_APPLICATION = ("arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
-                        "SecretsManagerElasticacheUserRotation")
+ROTATION_CODE = Path(__file__).resolve().parents[1] / "functions" / "cache_rotation" / "handler.py"
+"""One tenant's rotation function (`functions/cache_rotation/handler.py`), deployed per tenant."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,10 @@ class RedisClusterArgs:
     rotation_days: int = 30
     """Days between rotations of the tenants' passwords."""
     rotation_function_name: str = ""
-    """Name of the region's rotation function (Lambda names are per region); empty: no rotation."""
+    """Prefix of the tenants' rotation functions (`<prefix>-<tenant>`; Lambda names are per
+    region); empty: no rotation."""
+    account_id: str = ""
+    """The account (the rotation functions' trust is held to it)."""
     region: str = ""
     """Where alarms notify (the observability tier's topic); none yet."""
 
@@ -127,18 +132,7 @@ class RedisCluster(pulumi.ComponentResource):
             opts=child,
         )]
         self.tenant_secret_arns = {}
-        rotation = None
-        if args.rotation_function_name:
-            # AWS's rotation function for ElastiCache users: it sets a new password on the
-            # user named by the secret's `user_arn` (ModifyUser), then stores it.
-            rotation = aws.serverlessrepository.CloudFormationStack(
-                f"{name}-rotation-fn",
-                application_id=ROTATION_APPLICATION,
-                capabilities=["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
-                parameters={"functionName": args.rotation_function_name,
-                            "endpoint": f"https://secretsmanager.{args.region}.amazonaws.com",
-                            "kmsKeyArn": args.key_arn},
-                opts=child)
+        rotation = bool(args.rotation_function_name)
         for tenant in s.tenants:
             password = random.RandomPassword(
                 f"{name}-{tenant}-password", length=40, special=False,
@@ -173,10 +167,10 @@ class RedisCluster(pulumi.ComponentResource):
                         {"username": u, "password": v[0], "user_arn": v[1], "keyPrefix": key_prefix(t)}))),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"] if rotation else []),
             )
-            if rotation is not None:
+            if rotation:
+                function = self._rotation_function(name, args, tenant, user_name, secret, user)
                 aws.secretsmanager.SecretRotation(
-                    f"{name}-{tenant}-rotation", secret_id=secret.id,
-                    rotation_lambda_arn=rotation.outputs.apply(lambda o: o["RotationLambdaARN"]),
+                    f"{name}-{tenant}-rotation", secret_id=secret.id, rotation_lambda_arn=function.arn,
                     rotation_rules={"automatically_after_days": args.rotation_days},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[value, user]))
             self.tenant_secret_arns[tenant] = secret.arn
@@ -307,3 +301,43 @@ class RedisCluster(pulumi.ComponentResource):
                 "replication-lag", f"Global Datastore lag above {s.replication_lag_alarm_seconds} s",
                 "GlobalDatastoreReplicationLag", s.replication_lag_alarm_seconds, periods=1)
         return names
+
+    def _rotation_function(self, name: str, args: "RedisClusterArgs", tenant: str, user_name: str,
+                           secret: aws.secretsmanager.Secret, user: aws.elasticache.User) -> aws.lambda_.Function:
+        """The tenant's own rotation function: bound to its one secret and user by its
+        environment, allowed exactly what the four rotation steps call on them."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(f"{name}-{tenant}-rotation-role", assume_role_policy=service_trust_policy(
+            "lambda.amazonaws.com", args.account_id or None), opts=child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{tenant}-rotation-logs", role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", opts=child)
+        aws.iam.RolePolicy(f"{name}-{tenant}-rotation-policy", role=role.id, policy=pulumi.Output.all(
+            secret.arn, user.arn, args.key_arn).apply(lambda v: rotation_policy(v[0], v[1], v[2], args.region)),
+            opts=child)
+        function = aws.lambda_.Function(
+            f"{name}-{tenant}-rotation-fn", name=f"{args.rotation_function_name}-{tenant}"[:64],
+            role=role.arn, runtime="python3.12", handler="handler.lambda_handler", timeout=180,
+            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(str(ROTATION_CODE))}),
+            environment={"variables": {"SECRET_ARN": secret.arn, "USER_NAME": user_name}},
+            kms_key_arn=args.key_arn, reserved_concurrent_executions=1,
+            tracing_config={"mode": "Active"}, opts=child)
+        aws.lambda_.Permission(f"{name}-{tenant}-rotation-invoke", function=function.name,
+                               action="lambda:InvokeFunction", principal="secretsmanager.amazonaws.com",
+                               source_arn=secret.arn, opts=child)
+        return function
+
+
+def rotation_policy(secret_arn: str, user_arn: str, key_arn: str, region: str) -> str:
+    """Exactly what one tenant's rotation calls: its secret's versions, its user, the key
+    through Secrets Manager, and the random password generator (no resource-level permission)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TheTenantsSecret", "Effect": "Allow",
+         "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage"], "Resource": secret_arn},
+        {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"},
+        {"Sid": "TheTenantsUser", "Effect": "Allow", "Action": ["elasticache:ModifyUser", "elasticache:DescribeUsers"],
+         "Resource": user_arn},
+        {"Sid": "TheKeyThroughSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+         "Resource": key_arn, "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
+    ]})

@@ -115,7 +115,8 @@ def main(project_dir: Path) -> None:
                                    for c in (cfg, *others.values())])
     topic_arn, edge_topic_arn = alarm_topics(cfg, providers, key_arns, primary)
     data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary, alarm_actions=(topic_arn,))
-    cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary, alarm_actions=(topic_arn,))
+    cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary, alarm_actions=(topic_arn,),
+                             account_id=account_id)
     edge_cfg = edge_settings(cfg, others)
     edge = build_edge_tier(cfg, edge_cfg, providers, routing, primary, cfg.database.engine, edge_topic_arn,
                            cfg.observability.latency_alarm_ms, cfg.observability.archive_days, account_id)

@@ -122,16 +122,21 @@ def secret_rotation(ctx: Context, stack: str) -> list[Hop]:
             continue
         params = (app.get("parameters") or {}) if app else {}
         env = ((function.get("environment") or {}).get("variables") or {}) if function else {}
-        bound = [v for k, v in list(params.items()) + list(env.items()) if k.lower().replace("_", "") == "secretarn"]
-        if "ElasticacheUserRotation" in str(app.get("applicationId", "") if app else ""):
-            if len(users[function_arn]) > 1:
-                hops.append(blocked(name, f"{function_arn} serves {len(users[function_arn])} secrets; AWS's ElastiCache "
-                                          "user rotation function rotates only the secret of its SECRET_ARN",
-                                    rotation.name))
-                continue
-            if bound and bound[0] != secret:
-                hops.append(blocked(name, f"the function is bound to {bound[0]}", rotation.name))
-                continue
+        bound = [str(v) for k, v in list(params.items()) + list(env.items()) if k.lower().replace("_", "") == "secretarn"]
+        served = users[function_arn]
+        if bound and bound[0] != secret:
+            hops.append(blocked(name, f"{function_arn} is bound to {bound[0]}", rotation.name))
+            continue
+        if bound and len(served) > 1:
+            hops.append(blocked(name, f"{function_arn} serves {len(served)} secrets but rotates only the one of its "
+                                      "SECRET_ARN", rotation.name))
+            continue
+        if "ElasticacheUserRotation" in str(app.get("applicationId", "") if app else "") and len(served) > 1:
+            hops.append(blocked(name, f"{function_arn} serves {len(served)} secrets; AWS's ElastiCache user rotation "
+                                      "function rotates only the secret of its SECRET_ARN", rotation.name))
+            continue
+        if function is not None and bound:
+            hops += _rotation_rights(ctx, stack, name, function, secret, str(env.get("USER_NAME", "")))
         hops.append(passed(name, f"by {function_arn.rsplit(':', 1)[-1]}"))
         vpc_subnets = str(params.get("vpcSubnetIds", "")).split(",") if params.get("vpcSubnetIds") else []
         if vpc_subnets:
@@ -142,6 +147,30 @@ def secret_rotation(ctx: Context, stack: str) -> list[Hop]:
                 hops += ctx.network.connect(source, database_endpoint(ctx, db, f"{stack} database"), 5432,
                                             f"{stack} rotation → database")
             hops += ctx.network.connect(source, AWS_APIS, 443, f"{stack} rotation → Secrets Manager")
+    return hops
+
+
+def _rotation_rights(ctx: Context, stack: str, name: str, function: Found, secret: str, user_name: str) -> list[Hop]:
+    """A bound rotation function: Secrets Manager may invoke it for its secret, and its role
+    may make the rotation steps' calls on that secret and on its ElastiCache user."""
+    hops: list[Hop] = []
+    permit = next((p for p in ctx.plans.of_type("aws:lambda/permission:Permission", stack)
+                   if p.get("function") in (function.get("name"), function.get("arn"))
+                   and p.get("principal") == "secretsmanager.amazonaws.com"
+                   and p.get("sourceArn") in (secret, None)), None)
+    hops.append(passed(f"{name}: invoke", permit.name) if permit
+                else blocked(f"{name}: invoke", f"no permission lets Secrets Manager invoke {function.name}",
+                             function.name))
+    role = str(function.get("role", ""))
+    for action in ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                   "secretsmanager:UpdateSecretVersionStage"):
+        hops.append(ctx.identities.may(f"{name}: {action}", role, action, secret))
+    user = next((u for u in ctx.plans.of_type("aws:elasticache/user:User", stack) if u.get("userName") == user_name), None)
+    if user is None:
+        hops.append(blocked(f"{name}: user", f"no ElastiCache user {user_name!r} in {stack}", function.name))
+    else:
+        hops.append(ctx.identities.may(f"{name}: elasticache:ModifyUser", role, "elasticache:ModifyUser",
+                                       str(user.get("arn", ""))))
     return hops
 
 

@@ -27,7 +27,8 @@ def _role(cfg: StackConfig) -> str:
 
 
 def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: RegionStack, key_arn: Any,
-                     primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = ()) -> dict[str, Any]:
+                     primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = (),
+                     account_id: str = "") -> dict[str, Any]:
     """Declare the cache tier; return its stack outputs. Its alarms notify `alarm_actions`."""
     c = cfg.cache
     role = _role(cfg)
@@ -46,6 +47,7 @@ def build_cache_tier(cfg: StackConfig, providers: RegionalProviders, region: Reg
         global_datastore_id=primary_exports.cache_global_datastore_id if role == "secondary" else None,
         alarm_actions=tuple(alarm_actions), rotation_days=cfg.database.secret_rotation_days,
         rotation_function_name=f"{physical_prefix(cfg.environment, cfg.stack)}-cache-rotation", region=cfg.aws_region,
+        account_id=account_id,
     ), pulumi.ResourceOptions(providers=[providers.home]))
     return {
         "cacheConfigurationEndpoint": cluster.configuration_endpoint,

@@ -82,9 +82,27 @@ def test_tenant_passwords_live_in_secrets_manager_with_the_regional_key(plans, s
     rotation = plan.one("aws:secretsmanager/secretRotation:SecretRotation", f"hse-{stack}-cache-platform-rotation")
     assert rotation.input("rotationRules") == {"automaticallyAfterDays": 30}
     assert rotation.input("secretId") == secret.id and value.urn in rotation.dependencies
-    function = plan.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack", f"hse-{stack}-cache-rotation-fn")
-    assert function.input("applicationId").endswith(":applications/SecretsManagerElasticacheUserRotation")
-    assert function.input("parameters")["functionName"] == f"hse-production-{stack}-cache-rotation"
+    # The tenant's own function, bound to its secret and user; Secrets Manager may invoke it for that secret.
+    function = plan.one("aws:lambda/function:Function", f"hse-{stack}-cache-platform-rotation-fn")
+    assert function.input("name") == f"hse-production-{stack}-cache-rotation-platform"
+    assert function.input("environment") == {"variables": {"SECRET_ARN": secret.output("arn"),
+                                                            "USER_NAME": "tenant-platform"}}
+    assert rotation.input("rotationLambdaArn") == function.output("arn")
+    permission = plan.one("aws:lambda/permission:Permission", f"hse-{stack}-cache-platform-rotation-invoke")
+    assert (permission.input("principal"), permission.input("sourceArn")) == (
+        "secretsmanager.amazonaws.com", secret.output("arn"))
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-cache-platform-rotation-policy")
+                        .input("policy"))
+    assert policy["Statement"] == [
+        {"Sid": "TheTenantsSecret", "Effect": "Allow",
+         "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage"], "Resource": secret.output("arn")},
+        {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword", "Resource": "*"},
+        {"Sid": "TheTenantsUser", "Effect": "Allow", "Action": ["elasticache:ModifyUser", "elasticache:DescribeUsers"],
+         "Resource": user.output("arn")},
+        {"Sid": "TheKeyThroughSecretsManager", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+         "Resource": plan.outputs["kmsKeyArn"],
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{plan.outputs['awsRegion']}.amazonaws.com"}}}]
     assert "secretString" in value.ignore_changes and user.ignore_changes == ["authenticationMode"]
     assert plan.outputs["cacheTenantSecretArns"] == {"platform": secret.output("arn")}
     assert password.output("result") not in json.dumps(plan.to_export())
@@ -180,3 +198,15 @@ def test_a_secondary_cannot_join_a_datastore_the_primary_never_deployed(project_
         "Pulumi.eu-west.yaml: hse:cacheGlobalDatastore: the primary 'us-east' has deployed no Global Datastore to "
         "join; run `pulumi up --stack us-east` with hse:cacheGlobalDatastore true first, then this stack")
     assert info.value.declared == []
+
+
+def test_every_tenant_has_its_own_rotation_function(staging) -> None:
+    plan = staging["eu-west"]
+    functions = {f.input("environment")["variables"]["USER_NAME"]: f
+                 for f in plan.find("aws:lambda/function:Function") if f.name.endswith("-rotation-fn")}
+    assert sorted(functions) == ["tenant-acme", "tenant-globex"]
+    rotations = {r.input("secretId"): r.input("rotationLambdaArn")
+                 for r in plan.find("aws:secretsmanager/secretRotation:SecretRotation") if "-cache-" in r.name}
+    assert len(set(rotations.values())) == len(rotations) == 2
+    for function in functions.values():
+        assert rotations[function.input("environment")["variables"]["SECRET_ARN"]] == function.output("arn")

@@ -230,6 +230,23 @@ def test_cloudtrail_cannot_describe_a_key_whose_only_statement_needs_its_encrypt
     assert hop.name == "us-east CloudTrail → key: DescribeKey" and "EncryptionContext" in hop.detail
 
 
+def test_a_rotation_function_bound_to_another_secret_cannot_rotate_this_one(broken):
+    import copy
+    rotation = broken.find("eu-west", "hse-eu-west-cache-platform-rotation")
+    other = copy.deepcopy(rotation)
+    other.urn, other.name = rotation.urn + "-other", rotation.name + "-other"
+    broken.set(other, "secretId", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:hse/other-tenant")
+    broken.add("eu-west", other)
+    hop = blocking(broken, "eu-west", "rotation")
+    assert hop.resource in (rotation.name, other.name) and "bound to" in hop.detail
+
+
+def test_a_rotation_function_secrets_manager_may_not_invoke_is_found(broken):
+    broken.remove("ap-se", "hse-ap-se-cache-platform-rotation-invoke")
+    hop = blocking(broken, "ap-se", "rotation")
+    assert hop.name.endswith(": invoke") and "Secrets Manager" in hop.detail
+
+
 # -- wiring -----------------------------------------------------------------------------
 def test_health_check_breaks_when_it_probes_another_path(broken):
     check = broken.find("eu-west", "hse-eu-west-dns-health")
