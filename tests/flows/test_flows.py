@@ -238,7 +238,9 @@ def test_a_rotation_function_bound_to_another_secret_cannot_rotate_this_one(brok
     broken.set(other, "secretId", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:hse/other-tenant")
     broken.add("eu-west", other)
     hop = blocking(broken, "eu-west", "rotation")
-    assert hop.resource in (rotation.name, other.name) and "bound to" in hop.detail
+    assert hop.resource == rotation.name and "serves 2 secrets but rotates only the one of its SECRET_ARN" in hop.detail
+    other_hop = next(h for h in broken.verdict("eu-west", "rotation").hops if h.resource == other.name)
+    assert not other_hop.ok and "is bound to arn:aws:secretsmanager:eu-west-1" in other_hop.detail
 
 
 def test_a_rotation_function_secrets_manager_may_not_invoke_is_found(broken):
