@@ -50,6 +50,8 @@ FLOWS: tuple[Flow, ...] = (
     Flow("deployer", "machine running `pulumi up` → Kubernetes API during the first deploy", operations.deployer),
     Flow("promoted-writes", "after promotion: app → own proxy → own cluster, state read", operations.promoted_writes,
          _secondary),
+    Flow("autoscaling", "metrics-server → HPAs → pods; cluster autoscaler (IRSA) → the node group's ASG",
+         operations.autoscaling),
     Flow("audit-trail", "CloudTrail → the trail's key (describe, data keys) → the audit bucket", operations.audit_trail,
          _primary),
     Flow("metrics", "every alarm and dashboard metric has a publisher with its dimensions", operations.metrics),

@@ -376,6 +376,49 @@ def promoted_writes(ctx: Context, stack: str) -> list[Hop]:
     return hops
 
 
+def autoscaling(ctx: Context, stack: str) -> list[Hop]:
+    """Pods scale on metrics the HPAs can read, and nodes follow: metrics-server runs, each
+    HPA targets a Deployment, and the cluster autoscaler (through IRSA) may resize this
+    cluster's node group."""
+    releases = {str(r.get("chart")): r for r in ctx.plans.of_type("kubernetes:helm.sh/v3:Release", stack)}
+    hops = [passed(f"{stack} metrics-server", releases["metrics-server"].name) if "metrics-server" in releases
+            else blocked(f"{stack} metrics-server", "no metrics-server: the HPAs read no CPU or memory metric", stack)]
+    deployments = {(d.get("metadata") or {}).get("name") for d in ctx.plans.of_type("kubernetes:apps/v1:Deployment", stack)}
+    for hpa in ctx.plans.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", stack):
+        spec = hpa.get("spec") or {}
+        target = (spec.get("scaleTargetRef") or {}).get("name")
+        ok = target in deployments and int(spec.get("minReplicas", 1)) <= int(spec.get("maxReplicas", 0))
+        hops.append(passed(f"{stack} HPA {hpa.name}", f"{target}: {spec.get('minReplicas')}..{spec.get('maxReplicas')}")
+                    if ok else blocked(f"{stack} HPA {hpa.name}", f"targets {target!r} or its bounds are wrong", hpa.name))
+    release = releases.get("cluster-autoscaler")
+    name = f"{stack} cluster autoscaler"
+    if release is None:
+        return hops + [blocked(name, "no cluster autoscaler: nodes never grow", stack)]
+    values = release.get("values") or {}
+    account = ((values.get("rbac") or {}).get("serviceAccount") or {})
+    role = str((account.get("annotations") or {}).get("eks.amazonaws.com/role-arn", ""))
+    pods = ctx.pods(stack)
+    if pods.cluster is None or pods.node_group is None:
+        return hops + [blocked(name, "no cluster or node group", stack)]
+    hops.append(ctx.identities.service_account_role(f"{name}: identity", pods.cluster,
+                                                    str(release.get("namespace")), str(account.get("name")), role))
+    cluster = str(pods.cluster.get("name"))
+    if (values.get("autoDiscovery") or {}).get("clusterName") != cluster:
+        hops.append(blocked(f"{name}: discovery", f"discovers {values.get('autoDiscovery')}, the cluster is {cluster}",
+                            release.name))
+    groups = [g.get("name") for r in pods.node_group.get("resources") or [] for g in r.get("autoscalingGroups") or []]
+    for group in groups:
+        arn = (f"arn:aws:autoscaling:{ctx.region(stack)}:{ctx.account(stack)}:autoScalingGroup:*:"
+               f"autoScalingGroupName/{group}")
+        hops.append(ctx.identities.may(f"{name} → SetDesiredCapacity {group}", role, "autoscaling:SetDesiredCapacity",
+                                       arn, {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}))
+    scaling = pods.node_group.get("scalingConfig") or {}
+    hops.append(passed(f"{stack} node group room", f"{scaling.get('minSize')}..{scaling.get('maxSize')} nodes")
+                if int(scaling.get("maxSize", 0)) > int(scaling.get("minSize", 0))
+                else blocked(f"{stack} node group room", "the node group cannot grow (max = min)", pods.node_group.name))
+    return hops
+
+
 def audit_trail(ctx: Context, stack: str) -> list[Hop]:
     """CloudTrail writes the account's trail: it may describe the trail's key, make data
     keys under the trail's encryption context, and put the logs in the audit bucket."""

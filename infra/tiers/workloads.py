@@ -17,10 +17,12 @@ import pulumi_kubernetes as k8s
 
 from components.app_workload import (APP_SERVICE_ACCOUNT, NAMESPACE, SECRETS_SERVICE_ACCOUNT, AppWorkload,
                                      AppWorkloadArgs)
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.geo_dns import HEALTH_PATH
 from infra.config import EdgeConfig, StackConfig
 from infra.domain.contract import RegionExports
+from infra.domain.cluster_addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, autoscaler_policy
 from infra.domain.metrics import APP_ERROR_RATE
 from infra.domain.naming import host, prefix
 from infra.tiers.operations import state_table_name
@@ -141,6 +143,12 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig(eks.cluster, cfg.aws_region),
                             enable_server_side_apply=True, delete_unreachable=False,
                             opts=pulumi.ResourceOptions(depends_on=[eks.node_group]))
+    autoscaler_role = eks.service_account_role(
+        f"{name}-cluster-autoscaler", AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT,
+        eks.name.apply(lambda cluster: json.dumps(autoscaler_policy(cluster))))
+    ClusterAddons(f"{name}-addons", ClusterAddonsArgs(
+        cluster_name=eks.name, aws_region=cfg.aws_region, kubernetes_version=cluster_cfg.kubernetes_version,
+        autoscaler_role_arn=autoscaler_role.arn), pulumi.ResourceOptions(providers=[provider]))
     workload = AppWorkload(f"{name}-app", AppWorkloadArgs(
         stack=cfg.stack, image=app.image, port=app.port, instances=app.instance_count,
         max_instances=app.max_instance_count, cpu_target_percent=app.cpu_target_percent,

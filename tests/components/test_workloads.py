@@ -295,3 +295,68 @@ def test_the_cost_estimate_applies_regional_premiums(plans) -> None:
     eks = {stack: next(usd for r, what, usd in cost.items if what == "EKS control plane")
            for stack, cost in costs.items()}
     assert (eks["us-east"], eks["eu-west"], eks["ap-se"]) == (73.0, 80.3, 83.95)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_metrics_server_and_the_cluster_autoscaler_run_pinned(plans, stack) -> None:
+    plan = plans[stack]
+    releases = {r.input("chart"): r for r in plan.find("kubernetes:helm.sh/v3:Release")}
+    assert (releases["metrics-server"].input("version"), releases["metrics-server"].input("repositoryOpts")) == (
+        "3.12.2", {"repo": "https://kubernetes-sigs.github.io/metrics-server/"})
+    autoscaler = releases["cluster-autoscaler"]
+    assert autoscaler.input("version") == "9.52.1" and autoscaler.input("namespace") == "kube-system"
+    values = autoscaler.input("values")
+    cluster = plan.single(CLUSTER).output("name")
+    assert values["autoDiscovery"] == {"clusterName": cluster} and values["image"] == {"tag": "v1.33.1"}
+    role = plan.one("aws:iam/role:Role", f"hse-{stack}-cluster-autoscaler")
+    assert values["rbac"]["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": role.output("arn")}
+    trust = json.loads(role.input("assumeRolePolicy"))["Statement"][0]["Condition"]["StringEquals"]
+    assert sorted(trust.values()) == ["sts.amazonaws.com", "system:serviceaccount:kube-system:cluster-autoscaler"]
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-cluster-autoscaler-policy")
+                        .input("policy"))
+    scale = policy["Statement"][1]
+    assert scale["Action"] == ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+    assert scale["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}}
+    discover = policy["Statement"][0]
+    assert discover["Resource"] == "*" and not any(a.startswith("autoscaling:Set") or a.startswith("autoscaling:Term")
+                                                   for a in discover["Action"])
+
+
+def test_the_autoscaler_image_follows_every_supported_kubernetes_version() -> None:
+    from infra.config.workloads import KUBERNETES_VERSIONS
+    from infra.domain.cluster_addons import autoscaler_image
+    assert [autoscaler_image(v) for v in KUBERNETES_VERSIONS] == ["v1.31.4", "v1.32.3", "v1.33.1", "v1.34.0",
+                                                                  "v1.35.0"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_carry_the_app_group_and_pods_their_own_identity(plans, stack) -> None:
+    plan = plans[stack]
+    template = plan.single("aws:ec2/launchTemplate:LaunchTemplate")
+    cluster_group = plan.single(CLUSTER).output("vpcConfig")["clusterSecurityGroupId"]
+    assert template.input("vpcSecurityGroupIds") == [cluster_group, plan.outputs["appSecurityGroupId"]]
+    assert template.input("metadataOptions") == {"httpEndpoint": "enabled", "httpTokens": "required",
+                                                 "httpPutResponseHopLimit": 1}
+    nodes = plan.single(NODES)
+    assert nodes.input("launchTemplate")["id"] == template.id
+    deployment = plan.find(DEPLOYMENT)[0]
+    assert deployment.input("spec")["template"]["spec"]["serviceAccountName"] == "hse-app"
+    role = plan.one("aws:iam/role:Role", f"hse-{stack}-app-identity")
+    account = next(a for a in plan.find("kubernetes:core/v1:ServiceAccount") if a.input("metadata")["name"] == "hse-app")
+    assert account.input("metadata")["annotations"] == {"eks.amazonaws.com/role-arn": role.output("arn")}
+    statements = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", f"hse-{stack}-app-identity-policy")
+                            .input("policy"))["Statement"]
+    proxy = plan.single("aws:rds/proxy:Proxy").output("arn").rsplit(":", 1)[-1]
+    region, account_id = plan.outputs["awsRegion"], plan.outputs["accountId"]
+    assert statements == [
+        {"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
+         "Resource": f"arn:aws:rds-db:{region}:{account_id}:dbuser:{proxy}/hse_admin"},
+        {"Sid": "ReadTheFailoverState", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+         "Resource": f"arn:aws:dynamodb:{region}:{account_id}:table/hse-production-failover-state"},
+        {"Sid": "PublishTheAppsMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": "HSE/App"}}}]
+    env = {e["name"]: e["value"] for e in deployment.input("spec")["template"]["spec"]["containers"][0]["env"]}
+    primary_writer = plans["us-east"].outputs["dbWriterEndpoint"] if stack != "us-east" \
+        else plans["us-east"].outputs["dbProxyEndpoint"]
+    assert (env["DB_PRIMARY_WRITER_ENDPOINT"], env["DB_USER"], env["HSE_STATE_TABLE"]) == (
+        primary_writer, "hse_admin", "hse-production-failover-state")

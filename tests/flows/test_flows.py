@@ -12,7 +12,8 @@ from infra.flows import FLOW_NAMES, verify
 from tests.flows.conftest import Editable
 
 EXPECTED_FLOWS = {"read", "write", "static", "cdn-origin", "health-check", "app-aws", "rotation",
-                  "failover-controller", "admin-vpn", "deployer", "promoted-writes", "audit-trail", "metrics"}
+                  "failover-controller", "admin-vpn", "deployer", "promoted-writes", "audit-trail", "autoscaling",
+                  "metrics"}
 
 
 def test_the_catalog_holds_every_flow_of_the_issue():
@@ -27,7 +28,7 @@ def test_every_flow_of_every_stack_holds(plans):
     # The CDN's flows are the primary's; promoted writes are the secondaries'.
     assert ("us-east", "static") in seen and ("eu-west", "static") not in seen
     assert ("eu-west", "promoted-writes") in seen and ("us-east", "promoted-writes") not in seen
-    assert len(results) == 3 * 9 + 3 + 2
+    assert len(results) == 3 * 10 + 3 + 2
 
 
 def test_a_fourth_region_from_its_stack_file_alone_passes_every_flow(four_region_plans):
@@ -247,6 +248,28 @@ def test_a_rotation_function_secrets_manager_may_not_invoke_is_found(broken):
     broken.remove("ap-se", "hse-ap-se-cache-platform-rotation-invoke")
     hop = blocking(broken, "ap-se", "rotation")
     assert hop.name.endswith(": invoke") and "Secrets Manager" in hop.detail
+
+
+def test_hpas_without_metrics_server_are_found(broken):
+    release = next(r for r in broken.of_type("eu-west", "kubernetes:helm.sh/v3:Release")
+                   if r.inputs.get("chart") == "metrics-server")
+    broken.remove("eu-west", release.name)
+    hop = blocking(broken, "eu-west", "autoscaling")
+    assert hop.name == "eu-west metrics-server" and "HPAs read no" in hop.detail
+
+
+def test_the_autoscaler_cannot_resize_groups_of_another_cluster(broken):
+    arn = next(r.outputs["arn"] for r in broken.of_type("ap-se", "aws:iam/role:Role")
+               if "cluster-autoscaler" in r.name)
+    policy = next(p for p in inline_policies(broken, "ap-se", arn))
+
+    def other_cluster(document: dict) -> None:
+        for statement in document["Statement"]:
+            if "Condition" in statement:
+                statement["Condition"] = {"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/other": "owned"}}
+    broken.edit_json(policy, "policy", other_cluster)
+    hop = blocking(broken, "ap-se", "autoscaling")
+    assert hop.name.startswith("ap-se cluster autoscaler → SetDesiredCapacity") and "ResourceTag" in hop.detail
 
 
 # -- wiring -----------------------------------------------------------------------------
