@@ -46,3 +46,22 @@ def markdown(results: Iterable[FlowResult]) -> str:
         where = "" if block is None else f"{block.name}: {block.detail}".replace("|", "\\|")
         lines.append(f"| {r.stack} | {r.flow} | {len(r.hops)} | {r.verdict} | {where} |")
     return "\n".join(lines) + "\n"
+
+
+def matrix(results: Iterable[FlowResult]) -> str:
+    """Flows down, stacks across, a verdict and the hop count in each cell (Markdown); the
+    table README and docs/architecture.md show, made from the verifier's verdicts."""
+    results = list(results)
+    stacks = list(dict.fromkeys(r.stack for r in results))
+    flows = list(dict.fromkeys(r.flow for r in results))
+    descriptions = {r.flow: r.description for r in results}
+    by = {(r.stack, r.flow): r for r in results}
+    lines = ["| flow | what is checked | " + " | ".join(stacks) + " |", "|---|---|" + "---|" * len(stacks)]
+    for flow in flows:
+        cells = []
+        for stack in stacks:
+            result = by.get((stack, flow))
+            cells.append("—" if result is None else
+                         f"{'✓' if result.ok else '✗'} {len(result.hops)} hop{'' if len(result.hops) == 1 else 's'}")
+        lines.append(f"| `{flow}` | {descriptions[flow]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -272,6 +272,12 @@ def cmd_flows(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         write_json(args.json, flows_view.to_json(results))
         console.print(f"wrote {args.json}")
+    if args.markdown:
+        try:
+            args.markdown.write_text(flows_view.matrix(results))
+        except OSError as exc:
+            raise UserError(f"--markdown {args.markdown}: cannot write there ({exc.strerror or exc})") from None
+        console.print(f"wrote {args.markdown}")
     blocked = [r for r in results if not r.ok]
     console.print(f"{len(results) - len(blocked)} of {len(results)} flows hold"
                   + (f"; blocked: {', '.join(f'{r.stack}/{r.flow}' for r in blocked)}" if blocked else ""))
@@ -352,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     flows.add_argument("--flow", action="append", choices=_flow_names(), help="only this flow (repeatable)")
     flows.add_argument("--json", type=Path, metavar="FILE", help="write the verdicts and every hop as JSON to FILE")
     flows.add_argument("--verbose", action="store_true", help="print every hop of every flow")
+    flows.add_argument("--markdown", type=Path, metavar="FILE",
+                       help="write the flows × stacks table as Markdown (the one README shows)")
     flows.set_defaults(func=cmd_flows)
     validate = sub.add_parser("validate", help="check the stack files without planning")
     validate.add_argument("--stack", help="only this stack (the topology checks still read every stack file)")

@@ -324,3 +324,13 @@ def test_the_deployer_path_refuses_an_api_open_to_the_internet(broken):
 def test_a_hop_whose_subject_is_in_a_stack_not_loaded_is_unknown_not_blocked(plans):
     results = verify([plans["eu-west"]], stacks=["eu-west"], flows=["failover-controller"], complete=False)
     assert results[0].verdict == "unknown" and results[0].blocking.unknown
+
+
+def test_readme_and_architecture_show_the_flows_table_of_the_real_plans(plans):
+    from pathlib import Path
+    from infra.cli.flows_view import matrix
+    table = matrix(verify([plans[s] for s in ("us-east", "eu-west", "ap-se")]))
+    root = Path(__file__).resolve().parents[2]
+    for doc in ("README.md", "docs/architecture.md"):
+        assert table in (root / doc).read_text(), \
+            f"{doc}: refresh the table with `python -m infra.cli flows --all --markdown FILE`"
