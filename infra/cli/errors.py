@@ -14,3 +14,7 @@ EXIT_BROKEN_PIPE = 141
 
 class UserError(Exception):
     """A mistake in how the command was called or where it may write: a message, no traceback."""
+
+
+class UsageError(UserError):
+    """A flag or value the command refuses before doing anything (exit 2, like argparse)."""

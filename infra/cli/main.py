@@ -46,7 +46,7 @@ from rich.console import Console
 
 from infra.cli import ops_commands
 from infra.cli.errors import (EXIT_BROKEN_PIPE, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_CONFIG,
-                              EXIT_OK, EXIT_POLICY, UserError)
+                              EXIT_OK, EXIT_POLICY, UsageError, UserError)
 from infra.domain.jsonfile import JsonFileError, read_json
 from infra.config import deploy_order, validate_stacks
 from infra.engine import Engine, StackPlan
@@ -261,8 +261,7 @@ def cmd_flows(args: argparse.Namespace, console: Console) -> int:
     project = Project(args.project)
     known = deploy_order(project)
     if args.stack and args.stack not in known:
-        sys.stderr.write(f"error: --stack {args.stack}: no such stack; stacks: {', '.join(known)}\n")
-        return EXIT_INVALID_CONFIG
+        raise UsageError(f"--stack {args.stack}: no such stack; stacks: {', '.join(known)}")
     _, problems = validate_stacks(project, known)
     if problems:
         raise ConfigError(problems)
@@ -408,6 +407,9 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
     except (ConfigError, StackFileError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else f"invalid stack configuration:\n  - {exc}"
         err.write(f"error: {message}\n")
+        return EXIT_INVALID_CONFIG
+    except UsageError as exc:
+        err.write(f"error: {exc}\n")
         return EXIT_INVALID_CONFIG
     except UserError as exc:
         err.write(f"error: {exc}\n")
