@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import run
 from tests.conftest import copy_project
 
@@ -32,10 +34,11 @@ def test_a_blocked_flow_exits_4_and_names_the_hop(tmp_path: Path) -> None:
     assert "1 of 1 flows hold" in out
 
 
-def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path) -> None:
+def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, capsys) -> None:
     code, _, err = run("flows", "--stack", "mars", "--json", str(tmp_path / "f.json"))
     assert code == 2 and "no such stack" in err and not (tmp_path / "f.json").exists()
-    code, _, err = run("flows", "--all", "--flow", "teleport")
-    assert code == 2 and "invalid choice" in err
-    code, _, err = run("flows")
-    assert code == 2
+    for argv in (("flows", "--all", "--flow", "teleport"), ("flows",), ("flows", "--all", "--stack", "eu-west")):
+        with pytest.raises(SystemExit) as exit_:
+            run(*argv)
+        assert exit_.value.code == 2
+    assert "invalid choice: 'teleport'" in capsys.readouterr().err
