@@ -56,10 +56,12 @@ def _fail(message: str) -> int:
 
 
 def _write(path: Path, text: str) -> Optional[str]:
+    """`-` is stdout; links and devices are written through (infra/domain/outfile.py)."""
+    from infra.domain.outfile import OutputError, write_text
     try:
-        path.write_text(text)
-    except OSError as exc:
-        return f"cannot write {path}: {exc.strerror}"
+        write_text(path, text)
+    except OutputError as exc:
+        return str(exc)
     return None
 
 

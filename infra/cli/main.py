@@ -48,6 +48,7 @@ from infra.cli import ops_commands
 from infra.cli.errors import (EXIT_BROKEN_PIPE, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_CONFIG,
                               EXIT_OK, EXIT_POLICY, UsageError, UserError)
 from infra.domain.jsonfile import JsonFileError, read_json
+from infra.domain.outfile import OutputError, write_text
 from infra.config import deploy_order, validate_stacks
 from infra.engine import Engine, StackPlan
 from infra.engine.diff import StackDiff, deleted_stack, diff_exports
@@ -107,18 +108,20 @@ def atomic_folder(target: Path) -> Iterator[Path]:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write `data` to `path` through a temporary file, so a reader never sees half of it."""
+def write_json(path: Path, data: Any, console: Optional[Console] = None, flag: str = "--json") -> None:
+    """Write `data` as JSON to `path` (`-`: standard output; links and devices written
+    through; a regular file replaced whole: infra/domain/outfile.py)."""
+    write_output(path, json.dumps(data, indent=2) + "\n", flag, console)
+
+
+def write_output(path: Path, text: str, flag: str, console: Optional[Console] = None, note: str = "") -> None:
+    """Write one output flag's text; say where on the console unless it went to stdout."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-            json.dump(data, tmp, indent=2)
-            tmp.write("\n")
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp.name)
-        raise UserError(f"--json {path}: cannot write there ({exc.strerror or exc})") from None
+        where = write_text(path, text, stdout=console.file if console is not None else None)
+    except OutputError as exc:
+        raise UserError(f"{flag} {path}: {exc}") from None
+    if console is not None and str(path) != "-":
+        console.print(f"wrote {where}{note}")
 
 
 def summary_json(plans: list[StackPlan], diffs: list[StackDiff]) -> dict[str, Any]:
@@ -173,8 +176,7 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
                 (staging / f"{plan.stack}.json").write_text(json.dumps(plan.to_export(), indent=2) + "\n")
         console.print(f"wrote {', '.join(f'{p.stack}.json' for p in plans)} to {args.out}")
     if args.json:
-        write_json(args.json, summary_json(plans, diffs))
-        console.print(f"wrote {args.json}")
+        write_json(args.json, summary_json(plans, diffs), console)
     if args.report:
         all_diffs = None
         if baseline is not None:
@@ -269,14 +271,9 @@ def cmd_flows(args: argparse.Namespace, console: Console) -> int:
     results = verify(plans, stacks=[args.stack] if args.stack else None, flows=args.flow or None)
     flows_view.table(console, results, verbose=args.verbose)
     if args.json:
-        write_json(args.json, flows_view.to_json(results))
-        console.print(f"wrote {args.json}")
+        write_json(args.json, flows_view.to_json(results), console)
     if args.markdown:
-        try:
-            args.markdown.write_text(flows_view.matrix(results))
-        except OSError as exc:
-            raise UserError(f"--markdown {args.markdown}: cannot write there ({exc.strerror or exc})") from None
-        console.print(f"wrote {args.markdown}")
+        write_output(args.markdown, flows_view.matrix(results), "--markdown", console)
     blocked = [r for r in results if not r.ok]
     console.print(f"{len(results) - len(blocked)} of {len(results)} flows hold"
                   + (f"; blocked: {', '.join(f'{r.stack}/{r.flow}' for r in blocked)}" if blocked else ""))
@@ -306,11 +303,7 @@ def cmd_routing(args: argparse.Namespace, console: Console) -> int:
                                  for c in configs.values()])
     text = to_markdown(table)
     if args.markdown:
-        try:
-            args.markdown.write_text(text)
-        except OSError as exc:
-            raise UserError(f"--markdown {args.markdown}: cannot write there ({exc.strerror or exc})") from None
-        console.print(f"wrote {args.markdown} (routing table {table.version})")
+        write_output(args.markdown, text, "--markdown", console, f" (routing table {table.version})")
     else:
         console.print(text)
     return EXIT_OK

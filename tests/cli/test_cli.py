@@ -176,7 +176,7 @@ def test_unwritable_out_is_an_error_without_traceback(tmp_path: Path) -> None:
     assert code == 1
     assert err.startswith(f"error: --out {blocker}: exists and is not a folder")
     code, _, err = run("plan", "--stack", "us-east", "--summary-only", "--out", str(blocker / "below"))
-    assert code == 1 and "cannot write there" in err and "Traceback" not in err
+    assert code == 1 and "cannot write" in err and "Traceback" not in err
 
 
 def test_missing_diff_folder_is_an_error(tmp_path: Path) -> None:
@@ -309,16 +309,16 @@ def test_an_interrupted_out_leaves_the_old_folder_and_no_staging(tmp_path: Path,
 
 def test_a_failed_json_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
     import infra.cli.main as cli
+    import infra.domain.outfile as outfile
 
     report = tmp_path / "report.json"
     report.write_text("old")
 
-    def broken(data, handle, **kwargs):
-        handle.write('{"partial": ')
+    def full(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli.json, "dump", broken)
-    with pytest.raises(cli.UserError, match="cannot write there"):
+    monkeypatch.setattr(outfile.os, "replace", full)
+    with pytest.raises(cli.UserError, match="--json .*report.json: cannot write .*No space left on device"):
         cli.write_json(report, {"version": 1})
     assert report.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
