@@ -2,7 +2,7 @@
 #   make plan   set up .venv, install everything, plan every stack offline (writes plan/<stack>.json)
 #               and end with every stack's policy verdict
 #   make test   set up .venv if needed and run the test suite
-#   make policy the policy gate over every stack (exit 1 on a mandatory violation)
+#   make policy the policy gate over every stack (exit 4 on a mandatory violation)
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 VENV   := .venv

@@ -7,21 +7,25 @@ stack policy of the pack with the config the CLI would use (`--config`, the same
 
 Exit codes:
   0  no mandatory violation (advisory ones may be printed)
-  1  a mandatory policy is violated
+  1  another error (an output file that cannot be written)
   2  bad usage or input: unknown stack, unreadable plan or config file, invalid configuration
+  4  a mandatory policy is violated (the same code as `python -m infra.cli plan --policy`)
   130 interrupted
+  141 the output was closed early (e.g. piped into head)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
 from rich.console import Console
 
-EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_VIOLATION, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 4, 130, 141
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -128,6 +132,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return check(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away: end quietly with the documented code, not 1 (a violation's look-alike).
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 # -- reading and writing plans --------------------------------------------------------
 def read_baseline(directory: Path) -> dict[str, dict[str, Any]]:
     """The exports an earlier `plan --out DIR` wrote, by stack name."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--diff {directory}: is a file; --diff takes the folder an earlier "
+                         f"`plan --all --out DIR` wrote")
     if not directory.is_dir():
         raise UserError(f"--diff {directory}: no such folder; write one first with `plan --all --out {directory}`")
     exports = {}
@@ -139,6 +142,10 @@ def summary_json(plans: list[StackPlan], diffs: list[StackDiff]) -> dict[str, An
 
 # -- commands -------------------------------------------------------------------------
 def cmd_plan(args: argparse.Namespace, console: Console) -> int:
+    if args.detailed_exitcode and not args.diff:
+        raise UsageError("--detailed-exitcode needs --diff DIR: it reports changes against that plan")
+    if args.drill and not args.report:
+        raise UsageError("--drill needs --report DIR: the drill is charted in the report")
     project = Project(args.project)
     stacks = deploy_order(project) if args.all else [args.stack]
     # Every stack file is checked before anything is planned or written.

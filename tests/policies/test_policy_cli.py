@@ -37,7 +37,7 @@ def test_all_real_stacks_pass_and_write_json_and_sarif(tmp_path, plans, capsys):
 def test_a_mandatory_violation_exits_1_and_reaches_the_sarif(tmp_path, plans, capsys):
     path = _plan_file(tmp_path, plans["us-east"], rotation=False)
     sarif = tmp_path / "r.sarif"
-    assert main(["check", "--plan", str(path), "--no-color", "--sarif", str(sarif)]) == 1
+    assert main(["check", "--plan", str(path), "--no-color", "--sarif", str(sarif)]) == 4
     assert "us-east: FAIL — 1 mandatory, 0 advisory" in capsys.readouterr().out
     (result,) = json.loads(sarif.read_text())["runs"][0]["results"]
     assert (result["ruleId"], result["level"]) == ("kms-key-rotation", "error")

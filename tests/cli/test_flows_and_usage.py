@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,27 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, capsys) -> None:
             run(*argv)
         assert exit_.value.code == 2
     assert "invalid choice: 'teleport'" in capsys.readouterr().err
+
+
+def test_flags_that_need_another_flag_are_usage_errors(tmp_path: Path) -> None:
+    code, out, err = run("plan", "--all", "--detailed-exitcode")
+    assert (code, out) == (2, "") and "--detailed-exitcode needs --diff DIR" in err
+    code, out, err = run("plan", "--all", "--drill", str(tmp_path / "drill.json"))
+    assert (code, out) == (2, "") and "--drill needs --report DIR" in err
+    not_a_folder = tmp_path / "plan.json"
+    not_a_folder.write_text("{}")
+    code, out, err = run("plan", "--all", "--diff", str(not_a_folder))
+    assert (code, out) == (2, "") and "is a file; --diff takes the folder" in err
+
+
+def test_output_flags_write_through_links_and_dash_is_stdout(tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("old")
+    link = tmp_path / "routing.md"
+    link.symlink_to(target)
+    code, out, err = run("routing", "--markdown", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() != "old" and "routing table" in out
+    code, out, err = run("routing", "--markdown", "-")
+    assert code == 0 and not (Path.cwd() / "-").exists() and len(out.splitlines()) > 10
