@@ -51,4 +51,6 @@ class ClusterAddons(pulumi.ComponentResource):
                               "skip-nodes-with-system-pods": False},
             },
             opts=child)
-        self.register_outputs({"metricsServer": self.metrics_server.name, "autoscaler": self.autoscaler.name})
+        self.register_outputs({"metricsServerChart": f"{METRICS_SERVER_CHART[0]}@{METRICS_SERVER_CHART[1]}",
+                               "autoscalerChart": f"{chart}@{version}",
+                               "autoscalerImage": autoscaler_image(args.kubernetes_version)})

@@ -55,7 +55,7 @@ def app_to_aws(ctx: Context, stack: str) -> list[Hop]:
     pods = ctx.pods(stack)
     region = ctx.region(stack)
     role, identity = app_role(ctx, stack, pods)
-    hops = [identity]
+    hops = [identity, _environment(ctx, stack, pods)]
     hops += ctx.network.connect(pods.endpoint, AWS_APIS, 443, f"{stack} app pods → AWS APIs")
     store = secret_store_account(ctx, stack, pods.namespace)
     store_role = service_account_role(ctx, stack, pods.namespace, store) if store else ""
@@ -77,6 +77,33 @@ def app_to_aws(ctx: Context, stack: str) -> list[Hop]:
     hops.append(ctx.identities.may(f"{stack} app → {APP_ERROR_RATE.namespace} metric", role,
                                    "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": APP_ERROR_RATE.namespace}))
     return hops
+
+
+def _environment(ctx: Context, stack: str, pods) -> Hop:
+    """Hop: every AWS name in the app's environment is an attribute of a resource the plans
+    declare (not retyped, not a stale or invented value)."""
+    name = f"{stack} app environment"
+    if pods.deployment is None:
+        return blocked(name, "no app Deployment", stack)
+    known: set[str] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, str):
+            known.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+    for found in ctx.plans:
+        if found.resource.custom and found.resource.type.startswith("aws:"):
+            collect(found.resource.outputs)
+    aws_values = {k: v for k, v in pods.env.items() if "amazonaws.com" in v}
+    stray = sorted(k for k, v in aws_values.items() if v not in known)
+    if stray:
+        return blocked(name, f"{', '.join(stray)} name(s) nothing the plans declare", pods.deployment.name)
+    return passed(name, f"{len(aws_values)} AWS endpoints, each a declared resource's attribute")
 
 
 def _state_table(ctx: Context, region: str) -> tuple[str, str]:

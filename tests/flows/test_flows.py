@@ -272,6 +272,17 @@ def test_the_autoscaler_cannot_resize_groups_of_another_cluster(broken):
     assert hop.name.startswith("ap-se cluster autoscaler → SetDesiredCapacity") and "ResourceTag" in hop.detail
 
 
+def test_an_app_endpoint_that_no_resource_has_is_found(broken):
+    deployment = broken.of_type("eu-west", "kubernetes:apps/v1:Deployment")[0]
+    spec = json.loads(json.dumps(deployment.inputs["spec"]))
+    for env in spec["template"]["spec"]["containers"][0]["env"]:
+        if env["name"] == "REDIS_CONFIGURATION_ENDPOINT":
+            env["value"] = "clustercfg.hse-eu-west-cache-old.ba6c73.euw1.cache.amazonaws.com"
+    broken.set(deployment, "spec", spec)
+    hop = blocking(broken, "eu-west", "app-aws")
+    assert hop.name == "eu-west app environment" and "REDIS_CONFIGURATION_ENDPOINT" in hop.detail
+
+
 # -- wiring -----------------------------------------------------------------------------
 def test_health_check_breaks_when_it_probes_another_path(broken):
     check = broken.find("eu-west", "hse-eu-west-dns-health")
