@@ -55,11 +55,14 @@ def database(ctx: Context, stack: str) -> Optional[Found]:
     return cluster or next(iter(ctx.plans.of_type("aws:rds/instance:Instance", stack)), None)
 
 
+def _subnet_group(ctx: Context, type_: str, name: str) -> tuple[str, ...]:
+    """The subnets of the subnet group (RDS or ElastiCache) a data store names."""
+    group = next((g for g in ctx.plans.of_type(type_) if g.get("name") == name or g.resource.id == name), None)
+    return tuple(group.get("subnetIds") or []) if group else ()
+
+
 def database_endpoint(ctx: Context, found: Found, label: str) -> Endpoint:
-    group_name = found.get("dbSubnetGroupName")
-    group = next((g for g in ctx.plans.of_type("aws:rds/subnetGroup:SubnetGroup")
-                  if g.get("name") == group_name or g.resource.id == group_name), None)
-    subnets = tuple(group.get("subnetIds") or []) if group else ()
+    subnets = _subnet_group(ctx, "aws:rds/subnetGroup:SubnetGroup", found.get("dbSubnetGroupName"))
     return Endpoint(label, subnets, tuple(found.get("vpcSecurityGroupIds") or []))
 
 
@@ -68,10 +71,7 @@ def cache(ctx: Context, stack: str) -> Optional[Found]:
 
 
 def cache_endpoint(ctx: Context, found: Found, label: str) -> Endpoint:
-    group_name = found.get("subnetGroupName")
-    group = next((g for g in ctx.plans.of_type("aws:elasticache/subnetGroup:SubnetGroup")
-                  if g.get("name") == group_name or g.resource.id == group_name), None)
-    subnets = tuple(group.get("subnetIds") or []) if group else ()
+    subnets = _subnet_group(ctx, "aws:elasticache/subnetGroup:SubnetGroup", found.get("subnetGroupName"))
     return Endpoint(label, subnets, tuple(found.get("securityGroupIds") or []))
 
 
