@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from infra.config.stack import StackConfig
 
 
+SECONDARY_READERS = 2
+"""A secondary has no writer: two readers keep it in two AZs (policy `rds-cluster-multi-az`)."""
+
+
+def readers(db: "DatabaseConfig", is_primary: bool) -> int:
+    """The readers a region runs: the configured count, or the role's default (0 = default)."""
+    return db.reader_count or (1 if is_primary else SECONDARY_READERS)
+
+
 class DatabaseConfig(Section):
     """The data tier: the PostgreSQL cluster of the region, its pool, backups and alarms."""
 
@@ -25,8 +34,10 @@ class DatabaseConfig(Section):
                                 description="PostgreSQL version, major.minor, e.g. 16.6; set once, on the primary.")
     instance_class: str = Field("db.r6g.large", alias="dbInstanceClass",
                                 description="Instance class of every database instance, e.g. db.r6g.large.")
-    reader_count: int = Field(1, alias="dbReaderCount",
-                              description="Read replicas besides the writer (primary) or in the region (secondary), 1 to 15.")
+    reader_count: int = Field(0, alias="dbReaderCount",
+                              description="Read replicas besides the writer (primary) or in the region (secondary), "
+                                          "1 to 15; 0 (the default): 1 on the primary, 2 on a secondary, so every "
+                                          "region keeps instances in two AZs.")
     database_name: str = Field("hse", alias="dbName", pattern=r"^[a-z][a-z0-9_]{0,62}$",
                                description="Name of the application database, lowercase letters, digits and underscores.")
     master_username: str = Field("hse_admin", alias="dbMasterUsername", pattern=r"^[a-z][a-z0-9_]{0,15}$",
@@ -71,8 +82,9 @@ def check_database(cfg: StackConfig) -> list[Problem]:
     if klass is None or db.engine not in klass.engines:
         why = "is not an instance class this project sizes" if klass is None else f"does not run {db.engine}"
         bad("dbInstanceClass", f"{db.instance_class} {why}; valid for {db.engine}: {', '.join(supported)}")
-    if not (1 <= db.reader_count <= 15):
-        bad("dbReaderCount", f"{db.reader_count} is out of range; expected 1 to 15 (a reader in another AZ at least)")
+    if not (0 <= db.reader_count <= 15):
+        bad("dbReaderCount", f"{db.reader_count} is out of range; expected 1 to 15 (a reader in another AZ at least), "
+                             "or 0 for the role's default")
     retention = db.backup_retention_days
     if not (1 <= retention <= 35):
         bad("dbBackupRetentionDays", f"{retention} is out of range; AWS keeps automated backups 1 to 35 days")

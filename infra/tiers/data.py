@@ -21,6 +21,7 @@ from components.region_stack import RegionStack
 from components.replica_database import DatabaseSettings, ReplicaDatabase, ReplicaDatabaseArgs
 from infra.domain import db_sizing
 from infra.config import StackConfig
+from infra.config.database import readers
 from infra.domain.contract import RegionExports
 from infra.domain.naming import GLOBAL_REGION, physical_prefix, prefix
 from infra.tiers.providers import RegionalProviders
@@ -53,7 +54,7 @@ def settings_of(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> D
     version = db.engine_version if cfg.is_primary else primary_exports.db_engine_version
     return DatabaseSettings(
         engine=db.engine, engine_version=version, instance_class=db.instance_class,
-        reader_count=db.reader_count, database_name=db.database_name, master_username=db.master_username,
+        reader_count=readers(db, cfg.is_primary), database_name=db.database_name, master_username=db.master_username,
         backup_retention_days=db.backup_retention_days, slow_query_ms=db.slow_query_ms,
         write_forwarding=db.write_forwarding, monitoring_interval=db.monitoring_interval,
         storage_gib=db.storage_gib)

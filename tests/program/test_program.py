@@ -188,7 +188,7 @@ BOUNDS = [
     ("environment", ["qa", "a" + "b" * 11], ["a", "a" + "b" * 12, "Prod", "9lives", "pre_prod"]),
     ("costCenter", ["x"], [""]),
     ("dbBackupRetentionDays", [30, 35], [29, 36, 0]),
-    ("dbReaderCount", [1, 15], [0, 16]),
+    ("dbReaderCount", [0, 1, 15], [-1, 16]),
     ("dbInstanceClass", ["db.r6g.large", "db.r7g.2xlarge"], ["db.t4g.medium", "db.m6g.large", "db.x9.huge"]),
     ("dbEngine", ["aurora-postgresql"], ["mysql", "rds-postgres"]),  # a secondary must run the primary's engine
     ("dbReplicationLagAlarmSeconds", [1, 59], [0, 60]),
