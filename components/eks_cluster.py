@@ -12,8 +12,16 @@ piece shows in the plan.
   reach the proxy, the database and Redis, whose groups admit the app group. EKS adds the
   cluster group by itself only when the template names no group (EKS user guide,
   "Customize managed nodes with launch templates": security groups), so the template
-  lists both. IMDSv2 only, hop limit 1: pods take AWS credentials through IRSA, never the
-  node role (EKS best practices, "Restrict access to the instance profile");
+  lists both. IMDSv2 only, hop limit 1: every pod that calls AWS (the app, External
+  Secrets, the cluster autoscaler) takes its credentials through IRSA and is given its
+  region, so none needs the instance metadata, and pods never borrow the node role (EKS
+  user guide, "Amazon EKS security best practices": restricting access to the IMDS; the
+  "hop limit 2" of "Customize managed nodes with launch templates" is only for
+  containers that do use IMDSv2). The instance type stays on the node group alone (EKS
+  fails a group whose template names one too). The template's tag specifications tag
+  every node's instance, root volume and network interfaces with the stack's tags: the
+  provider's default tags reach only a resource's own `tags`, never the instances an
+  Auto Scaling group launches (terraform-provider-aws issue 19387);
 - the IAM roles with the managed policies they need, and an OIDC provider so that pods
   take IAM roles through their service accounts (IRSA).
 """
@@ -23,16 +31,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import service_trust_policy
+from infra.domain.cluster_addons import autoscaler_tags
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+NODE_TAGGED_RESOURCES = ("instance", "volume", "network-interface")
 GRAVITON_FAMILIES = ("a1", "c6g", "c7g", "c8g", "m6g", "m7g", "m8g", "r6g", "r7g", "r8g", "t4g")
 
 
@@ -72,6 +82,8 @@ class EksClusterArgs:
     public_access_cidrs: Sequence[str] = field(default_factory=tuple)
     node_security_group_ids: pulumi.Input[Sequence[str]] = field(default_factory=tuple)
     """Groups the nodes carry besides the cluster security group (the app tier's)."""
+    node_tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every node's instance, volumes and network interfaces (the stack's default tags)."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -135,6 +147,8 @@ class EksCluster(pulumi.ComponentResource):
                 lambda v: [v[0], *v[1]]),
             metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
                               "http_put_response_hop_limit": 1},
+            tag_specifications=[{"resource_type": kind, "tags": {**args.node_tags, "Name": f"{name}-node"}}
+                                for kind in NODE_TAGGED_RESOURCES],
             update_default_version=True,
             opts=child,
         )
@@ -153,6 +167,7 @@ class EksCluster(pulumi.ComponentResource):
             scaling_config={"min_size": low, "desired_size": desired, "max_size": high},
             update_config={"max_unavailable": 1},
             labels={"hse/role": "app"},
+            tags=self.cluster.name.apply(autoscaler_tags),
             # The cluster autoscaler and a failover's scale-up change the desired size.
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_attachments,
                                         ignore_changes=["scalingConfig.desiredSize"]),

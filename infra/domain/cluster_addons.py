@@ -33,6 +33,14 @@ def autoscaler_image(kubernetes_version: str) -> str:
     return AUTOSCALER_IMAGES[kubernetes_version]
 
 
+def autoscaler_tags(cluster_name: str) -> dict[str, str]:
+    """The autoscaler's auto-discovery tags. EKS puts them on a managed node group's Auto
+    Scaling group itself (EKS user guide, "Simplify node lifecycle with managed node
+    groups": its nodes "are automatically tagged for auto-discovery"); the node group
+    declares the same pair so the plan shows what the autoscaler and its policy rely on."""
+    return {"k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+
+
 def autoscaler_policy(cluster_name: str) -> dict:
     """The autoscaler's IAM policy: reads everywhere (no resource-level permissions), and
     changes only to Auto Scaling groups tagged as this cluster's (the EKS docs' policy)."""

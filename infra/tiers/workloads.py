@@ -24,7 +24,7 @@ from infra.config import EdgeConfig, StackConfig
 from infra.domain.contract import RegionExports
 from infra.domain.cluster_addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, autoscaler_policy
 from infra.domain.metrics import APP_ERROR_RATE
-from infra.domain.naming import host, prefix
+from infra.domain.naming import default_tags, host, prefix
 from infra.tiers.operations import state_table_name
 from infra.tiers.providers import RegionalProviders
 
@@ -87,7 +87,9 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         api_allowed_cidrs=platform_networks, kms_key_arn=key_arn, instance_type=cluster_cfg.node_instance_type,
         spot=cluster_cfg.node_spot, instances=app.instance_count, max_instances=app.max_instance_count,
         pods_per_node=cluster_cfg.pods_per_node, public_access_cidrs=cluster_cfg.public_access_cidrs,
-        node_security_group_ids=[region.security_groups.app_group_id]), home)
+        node_security_group_ids=[region.security_groups.app_group_id],
+        node_tags=default_tags(stack=cfg.stack, region=cfg.aws_region, role=cfg.role, environment=cfg.environment,
+                               cost_center=cfg.cost_center)), home)
     # The in-tree load balancer controller places internet-facing NLBs in subnets tagged
     # for load balancers and for this cluster.
     for i, subnet_id in enumerate(region.subnet_ids["public"]):

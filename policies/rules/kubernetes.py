@@ -53,6 +53,18 @@ def eks_control_plane_logging(args, report_violation):
         report_violation(f"EKS cluster must log every control-plane log type (missing {', '.join(missing)}).")
 
 
+def node_metadata_v2(args, report_violation):
+    """The nodes' launch template requires IMDSv2 (CKV_AWS_79) and keeps the response hop
+    limit at 1 (CKV_AWS_341), so a pod can never take the node role's credentials: pods use
+    IRSA (EKS user guide, "Amazon EKS security best practices")."""
+    options = args.props.get("metadataOptions") or {}
+    if options.get("httpTokens") != "required":
+        report_violation(f"Launch template must require IMDSv2 tokens (httpTokens found {options.get('httpTokens')}).")
+    hops = options.get("httpPutResponseHopLimit")
+    if hops is None or int(hops) > 1:
+        report_violation(f"Launch template must set the metadata response hop limit to 1 (found {hops}).")
+
+
 def _containers(props) -> list:
     return as_list(dig(props, "spec", "template", "spec", "containers"))
 
@@ -136,6 +148,9 @@ POLICIES = [
     resource_policy("eks-control-plane-logging", "EKS logs every control-plane log type.",
                     eks_control_plane_logging, level=MANDATORY, types=[t.EKS_CLUSTER], domain=DOMAIN,
                     checkov=["CKV_AWS_37"]),
+    resource_policy("node-imdsv2-hop-limit", "Nodes require IMDSv2 and answer metadata requests one hop away only.",
+                    node_metadata_v2, level=MANDATORY, types=[t.LAUNCH_TEMPLATE], domain=DOMAIN,
+                    checkov=["CKV_AWS_79", "CKV_AWS_341"]),
     resource_policy("app-health-probes", "Application containers have readiness and liveness probes on /api/health.",
                     probes_on_health, level=MANDATORY, types=[t.DEPLOYMENT], domain=DOMAIN),
     stack_policy("app-replicas-match-instance-count", "The application runs the region's instance count of replicas.",

@@ -330,6 +330,26 @@ def test_the_autoscaler_image_follows_every_supported_kubernetes_version() -> No
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_nodes_carry_the_stacks_tags_and_the_autoscalers_discovery_tags(plans, stack) -> None:
+    plan = plans[stack]
+    template = plan.single("aws:ec2/launchTemplate:LaunchTemplate")
+    region = plan.outputs["awsRegion"]
+    tags = {"project": "hse-digital", "stack": stack, "region": region,
+            "role": "primary" if stack == "us-east" else "secondary", "environment": "production",
+            "managed-by": "pulumi", "cost-center": "hse-platform", "Name": f"hse-{stack}-eks-node"}
+    assert template.input("tagSpecifications") == [{"resourceType": kind, "tags": tags}
+                                                    for kind in ("instance", "volume", "network-interface")]
+    assert "instanceType" not in template.inputs and "imageId" not in template.inputs
+    nodes = plan.single(NODES)
+    cluster = plan.single(CLUSTER).output("name")
+    assert nodes.input("tags") == {"k8s.io/cluster-autoscaler/enabled": "true",
+                                   f"k8s.io/cluster-autoscaler/{cluster}": "owned"}
+    assert nodes.input("instanceTypes") == ["m7g.large"]
+    assert nodes.ignore_changes == ["scalingConfig.desiredSize"]
+    assert nodes.input("scalingConfig") == {"minSize": 3, "desiredSize": 4 if stack == "us-east" else 3, "maxSize": 9}
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_nodes_carry_the_app_group_and_pods_their_own_identity(plans, stack) -> None:
     plan = plans[stack]
     template = plan.single("aws:ec2/launchTemplate:LaunchTemplate")

@@ -43,6 +43,8 @@ HEALTH_CHECK = {"type": "HTTPS", "resourcePath": "/api/health", "requestInterval
 EKS = {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False},
        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}
+LAUNCH_TEMPLATE = {"metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
+                                       "httpPutResponseHopLimit": 1}}
 PROBE = {"httpGet": {"path": "/api/health", "port": 8080}}
 # The program's shapes: one Deployment per colour, found by its `app` label.
 DEPLOYMENT = {"metadata": {"name": "hse-app-blue", "labels": {"app": "hse-app", "colour": "blue"}}, "spec": {
