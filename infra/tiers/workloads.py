@@ -55,17 +55,27 @@ def _secrets_policy(arns: list) -> str:
         {"Sid": "DecryptWithTheRegionalKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]})
 
 
-def app_policy(account: str, proxy_arn: str, db_user: str, region: str, table: str) -> str:
+def app_policy(account: str, proxy_arn: str, db_user: str, region: str, table: str, secret_arns: list[str],
+               key_arn: str) -> str:
     """The app's own grants: sign in to its region's proxy as its database user (IAM
     authentication: RDS user guide, "Creating and using an IAM policy for IAM database
-    access", resource `arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>`),
-    read the failover state it serves at /api/health/failover, publish its own metrics.
-    Without a proxy (an rds-postgres replica) the app signs in with the password its
-    secrets deliver, and the policy grants no sign-in."""
+    access"; through a proxy the resource is `arn:aws:rds-db:<region>:<account>:dbuser:
+    <proxy resource id>/<user>`, the `prx-...` id being the last part of the proxy's ARN:
+    RDS user guide, "Setting up IAM authentication for RDS Proxy"), read its own secrets
+    (the database's and its tenants' Redis credentials: after a rotation it re-reads them
+    instead of waiting for the hourly sync and a restart) and decrypt them with the
+    regional key through Secrets Manager only, read the failover state it serves at
+    /api/health/failover, publish its own metrics. Without a proxy (an rds-postgres
+    replica) the app signs in with the password its secrets deliver, and the policy grants
+    no sign-in."""
     sign_in = [{"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
                 "Resource": f"arn:aws:rds-db:{region}:{account}:dbuser:{proxy_arn.rsplit(':', 1)[-1]}/{db_user}"}] \
         if proxy_arn else []
     return json.dumps({"Version": "2012-10-17", "Statement": [*sign_in,
+        {"Sid": "ReadItsSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": sorted(secret_arns)},
+        {"Sid": "DecryptItsSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
         {"Sid": "ReadTheFailoverState", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
          "Resource": f"arn:aws:dynamodb:{region}:{account}:table/{table}"},
         {"Sid": "PublishTheAppsMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
@@ -118,11 +128,13 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     secret_refs: dict[str, tuple[Any, str]] = {"DB_USERNAME": (data["dbSecretArn"], "username"),
                                                "DB_PASSWORD": (data["dbSecretArn"], "password")}
     tenant_arns = pulumi.Output.from_input(cache["cacheTenantSecretArns"])
+    secret_arn_env: dict[str, Any] = {"DB_SECRET_ARN": data["dbSecretArn"]}
     for tenant in cfg.cache.tenants:
         variable = f"REDIS_{tenant.upper().replace('-', '_')}"
         arn = tenant_arns.apply(lambda arns, t=tenant: arns[t])
         secret_refs[f"{variable}_USERNAME"] = (arn, "username")
         secret_refs[f"{variable}_PASSWORD"] = (arn, "password")
+        secret_arn_env[f"{variable}_SECRET_ARN"] = arn
     secrets_role = eks.service_account_role(
         f"{name}-app-secrets", NAMESPACE, SECRETS_SERVICE_ACCOUNT,
         pulumi.Output.all(data["dbSecretArn"], tenant_arns, key_arn).apply(
@@ -131,8 +143,9 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     table = state_table_name(cfg.environment)
     app_role = eks.service_account_role(
         f"{name}-app-identity", NAMESPACE, APP_SERVICE_ACCOUNT,
-        pulumi.Output.all(key_arn, data["dbProxyArn"]).apply(
-            lambda v: app_policy(v[0].split(":")[4], v[1], cfg.database.master_username, cfg.aws_region, table)))
+        pulumi.Output.all(key_arn, data["dbProxyArn"], data["dbSecretArn"], tenant_arns).apply(
+            lambda v: app_policy(v[0].split(":")[4], v[1], cfg.database.master_username, cfg.aws_region, table,
+                                 [v[2], *v[3].values()], v[0])))
     # A secondary writes to the primary's writer across the peering (or through Aurora's
     # write forwarding to its own cluster when that is on); the primary through its proxy.
     if cfg.is_primary:
@@ -160,6 +173,8 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         aws_region=cfg.aws_region,
         environment={
             "HSE_STACK": cfg.stack, "HSE_REGION": cfg.aws_region, "HSE_ROLE": cfg.role,
+            # The AWS SDKs' region: pods cannot reach the instance metadata (hop limit 1).
+            "AWS_REGION": cfg.aws_region,
             "HSE_HEALTH_PATH": HEALTH_PATH, "HSE_ROUTING_TABLE_VERSION": routing_version,
             "DB_ENDPOINT": data["dbAppEndpoint"], "DB_WRITER_ENDPOINT": data["dbWriterEndpoint"],
             "DB_READER_ENDPOINT": data["dbReaderEndpoint"], "DB_PROXY_ENDPOINT": data["dbProxyEndpoint"],
@@ -169,6 +184,7 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
             "DB_IAM_AUTH": "proxy", "HSE_STATE_TABLE": table,
             "REDIS_CONFIGURATION_ENDPOINT": cache["cacheConfigurationEndpoint"],
             "REDIS_PORT": pulumi.Output.from_input(cache["cachePort"]).apply(str),
+            **secret_arn_env,
         },
         secret_refs=secret_refs,
     ), pulumi.ResourceOptions(providers=[provider]))

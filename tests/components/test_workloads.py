@@ -371,6 +371,10 @@ def test_nodes_carry_the_app_group_and_pods_their_own_identity(plans, stack) -> 
     assert statements == [
         {"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
          "Resource": f"arn:aws:rds-db:{region}:{account_id}:dbuser:{proxy}/hse_admin"},
+        {"Sid": "ReadItsSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": sorted([plan.outputs["dbSecretArn"], plan.outputs["cacheTenantSecretArns"]["platform"]])},
+        {"Sid": "DecryptItsSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": plan.outputs["kmsKeyArn"],
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
         {"Sid": "ReadTheFailoverState", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
          "Resource": f"arn:aws:dynamodb:{region}:{account_id}:table/hse-production-failover-state"},
         {"Sid": "PublishTheAppsMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
@@ -380,3 +384,14 @@ def test_nodes_carry_the_app_group_and_pods_their_own_identity(plans, stack) -> 
         else plans["us-east"].outputs["dbProxyEndpoint"]
     assert (env["DB_PRIMARY_WRITER_ENDPOINT"], env["DB_USER"], env["HSE_STATE_TABLE"]) == (
         primary_writer, "hse_admin", "hse-production-failover-state")
+    assert (env["DB_IAM_AUTH"], env["DB_SECRET_ARN"], env["REDIS_PLATFORM_SECRET_ARN"], env["AWS_REGION"]) == (
+        "proxy", plan.outputs["dbSecretArn"], plan.outputs["cacheTenantSecretArns"]["platform"], region)
+    # Each secret the app reads is encrypted with the key it may decrypt (a secondary reads
+    # the primary's database secret through its replica in the region).
+    keys = {}
+    for secret in (s for p in plans.values() for s in p.find("aws:secretsmanager/secret:Secret")):
+        name = secret.output("arn").split(":secret:")[1]
+        keys[secret.output("arn").split(":")[3], name] = secret.output("kmsKeyId")
+        keys.update({(r["region"], name): r["kmsKeyId"] for r in secret.output("replicas") or []})
+    for arn in (env["DB_SECRET_ARN"], env["REDIS_PLATFORM_SECRET_ARN"]):
+        assert keys[region, arn.split(":secret:")[1]] == plan.outputs["kmsKeyArn"]
