@@ -74,7 +74,10 @@ class AppWorkload(pulumi.ComponentResource):
     """The app's Kubernetes objects in one region."""
 
     deployments: dict[str, k8s.apps.v1.Deployment]
+    autoscalers: dict[str, k8s.autoscaling.v2.HorizontalPodAutoscaler]
     services: dict[str, k8s.core.v1.Service]
+    service_account: k8s.core.v1.ServiceAccount
+    """The app's own service account (its IRSA role in the annotation)."""
     hostnames: dict[str, pulumi.Output[str]]
     """Colour -> its load balancer's DNS name (`<stack>-<colour>.<domain>` points at it)."""
 
@@ -113,8 +116,9 @@ class AppWorkload(pulumi.ComponentResource):
                            for variable, (arn, prop) in sorted(args.secret_refs.items())]},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[store]))
 
+        self.service_account = app_account
         env = [{"name": key, "value": value} for key, value in sorted(args.environment.items())]
-        self.deployments = {}
+        self.deployments, self.autoscalers = {}, {}
         for colour in args.colours:
             labels = {"app": APP, "colour": colour, **args.extra_labels}
             deployment = k8s.apps.v1.Deployment(
@@ -134,7 +138,7 @@ class AppWorkload(pulumi.ComponentResource):
                                             ignore_changes=["spec.replicas"]),
             )
             self.deployments[colour] = deployment
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            self.autoscalers[colour] = k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-{colour}-hpa",
                 metadata={"name": f"{APP}-{colour}", "namespace": NAMESPACE},
                 spec={"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{APP}-{colour}"},

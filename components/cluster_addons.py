@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.domain.cluster_addons import (AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER_CHART,
-                                         METRICS_SERVER_CHART, autoscaler_image)
+from infra.domain.cluster_addons import (AUTOSCALER_DEPLOYMENT, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT,
+                                         CLUSTER_AUTOSCALER_CHART, METRICS_SERVER_CHART, METRICS_SERVER_DEPLOYMENT,
+                                         autoscaler_image)
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,14 @@ class ClusterAddons(pulumi.ComponentResource):
         self.metrics_server = k8s.helm.v3.Release(
             f"{name}-metrics-server", chart=chart, version=version, repository_opts={"repo": repo},
             namespace="kube-system", atomic=True, cleanup_on_fail=True,
-            values={"replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}, opts=child)
+            values={"fullnameOverride": METRICS_SERVER_DEPLOYMENT, "replicas": 2,
+                    "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}, opts=child)
         chart, version, repo = CLUSTER_AUTOSCALER_CHART
         self.autoscaler = k8s.helm.v3.Release(
             f"{name}-cluster-autoscaler", chart=chart, version=version, repository_opts={"repo": repo},
             namespace=AUTOSCALER_NAMESPACE, atomic=True, cleanup_on_fail=True,
             values={
-                "cloudProvider": "aws", "awsRegion": args.aws_region,
+                "fullnameOverride": AUTOSCALER_DEPLOYMENT, "cloudProvider": "aws", "awsRegion": args.aws_region,
                 "autoDiscovery": {"clusterName": args.cluster_name},
                 "image": {"tag": autoscaler_image(args.kubernetes_version)},
                 "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT, "annotations": {
@@ -51,6 +53,9 @@ class ClusterAddons(pulumi.ComponentResource):
                               "skip-nodes-with-system-pods": False},
             },
             opts=child)
-        self.register_outputs({"metricsServerChart": f"{METRICS_SERVER_CHART[0]}@{METRICS_SERVER_CHART[1]}",
+        self.deployments = {"metricsServer": f"kube-system/{METRICS_SERVER_DEPLOYMENT}",
+                            "clusterAutoscaler": f"{AUTOSCALER_NAMESPACE}/{AUTOSCALER_DEPLOYMENT}"}
+        """Add-on -> `<namespace>/<Deployment>` (fixed by the charts' fullnameOverride)."""
+        self.register_outputs({"deployments": self.deployments, "metricsServerChart": f"{METRICS_SERVER_CHART[0]}@{METRICS_SERVER_CHART[1]}",
                                "autoscalerChart": f"{chart}@{version}",
                                "autoscalerImage": autoscaler_image(args.kubernetes_version)})

@@ -17,6 +17,9 @@ METRICS_SERVER_CHART = ("metrics-server", "3.12.2", "https://kubernetes-sigs.git
 CLUSTER_AUTOSCALER_CHART = ("cluster-autoscaler", "9.52.1", "https://kubernetes.github.io/autoscaler")
 AUTOSCALER_NAMESPACE = "kube-system"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+# The Deployments' names (each chart's `fullnameOverride`), so runbooks can name them.
+AUTOSCALER_DEPLOYMENT = "cluster-autoscaler"
+METRICS_SERVER_DEPLOYMENT = "metrics-server"
 
 # Kubernetes minor version -> the cluster-autoscaler release built for it.
 AUTOSCALER_IMAGES: dict[str, str] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class RegionExports(BaseModel):
@@ -95,6 +95,19 @@ class RegionExports(BaseModel):
     # Workloads and observability.
     eks_cluster_name: str = Field(alias="eksClusterName")
     eks_node_group_name: str = Field(alias="eksNodeGroupName")
+    eks_node_launch_template_name: str = Field(alias="eksNodeLaunchTemplateName")
+    app_namespace: str = Field(alias="appNamespace")
+    app_service_account: str = Field(alias="appServiceAccount")
+    """The app's Kubernetes service account in appNamespace (its IRSA role: appIdentityRoleArn)."""
+    app_identity_role_arn: str = Field(alias="appIdentityRoleArn", pattern=r"^arn:aws:iam::\d{12}:role/")
+    app_deployment_names: dict[str, str] = Field(alias="appDeploymentNames")
+    """Colour -> the app's Deployment of that colour (in appNamespace)."""
+    app_hpa_names: dict[str, str] = Field(alias="appHpaNames")
+    """Colour -> the HorizontalPodAutoscaler of that colour's Deployment."""
+    app_service_names: dict[str, str] = Field(alias="appServiceNames")
+    """Colour -> the Service of type LoadBalancer (its NLB) of that colour."""
+    cluster_addon_deployments: dict[str, str] = Field(alias="clusterAddonDeployments")
+    """Add-on (metricsServer, clusterAutoscaler) -> `<namespace>/<Deployment>`."""
     app_instance_count: int = Field(alias="appInstanceCount", ge=1)
     app_max_instance_count: int = Field(alias="appMaxInstanceCount", ge=1)
     app_active_colour: str = Field(alias="appActiveColour")
@@ -103,6 +116,17 @@ class RegionExports(BaseModel):
     edge_alarm_topic_arn: str = Field(alias="edgeAlarmTopicArn", pattern=r"^arn:aws:sns:us-east-1:")
     """The topic in us-east-1 that the Route53 health-check alarms notify (the primary's)."""
     dashboard_name: str = Field(alias="dashboardName")
+
+    @model_validator(mode="after")
+    def _colours(self) -> "RegionExports":
+        """Every deployed colour has its Deployment, autoscaler and Service; the active one is deployed."""
+        colours = set(self.app_deployment_names)
+        if set(self.app_hpa_names) != colours or set(self.app_service_names) != colours:
+            raise ValueError(f"appDeploymentNames, appHpaNames and appServiceNames name different colours "
+                             f"({sorted(colours)}, {sorted(self.app_hpa_names)}, {sorted(self.app_service_names)})")
+        if self.app_active_colour not in colours:
+            raise ValueError(f"appActiveColour {self.app_active_colour!r} has no Deployment ({sorted(colours)})")
+        return self
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -119,6 +143,9 @@ class RegionExports(BaseModel):
             problems = []
             for error in exc.errors():
                 key = ".".join(str(p) for p in error["loc"])
+                if not key:  # a rule across outputs (_colours)
+                    problems.append(f"outputs: {error['msg'].removeprefix('Value error, ')}")
+                    continue
                 problems.append(f"output {key!r} is missing" if error["type"] == "missing"
                                 else f"output {key!r}: {error['msg']}")
             return None, problems

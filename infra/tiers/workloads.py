@@ -161,7 +161,7 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     autoscaler_role = eks.service_account_role(
         f"{name}-cluster-autoscaler", AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT,
         eks.name.apply(lambda cluster: json.dumps(autoscaler_policy(cluster))))
-    ClusterAddons(f"{name}-addons", ClusterAddonsArgs(
+    addons = ClusterAddons(f"{name}-addons", ClusterAddonsArgs(
         cluster_name=eks.name, aws_region=cfg.aws_region, kubernetes_version=cluster_cfg.kubernetes_version,
         autoscaler_role_arn=autoscaler_role.arn), pulumi.ResourceOptions(providers=[provider]))
     workload = AppWorkload(f"{name}-app", AppWorkloadArgs(
@@ -209,9 +209,26 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
     endpoint = aws.route53.Record(f"{name}-endpoint", zone_id=zone_id, name=host(cfg.stack, edge.domain),
                                   type="CNAME", ttl=edge.dns_ttl, records=[live], opts=home)
     low, desired, high = eks.node_counts
+
+    def names(objects: Mapping[str, Any]) -> pulumi.Output[dict[str, str]]:
+        """Colour -> the Kubernetes name of that colour's object, as declared."""
+        return pulumi.Output.all(**{colour: o.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
+                                    for colour, o in objects.items()})
+
     return {
+        # The physical names the runbooks and operators name (kubectl, aws eks).
         "eksClusterName": eks.name,
         "eksNodeGroupName": eks.node_group.node_group_name,
+        "eksNodeLaunchTemplateName": eks.launch_template.name,
+        "appNamespace": workload.service_account.metadata.apply(
+            lambda m: m["namespace"] if isinstance(m, dict) else m.namespace),
+        "appServiceAccount": workload.service_account.metadata.apply(
+            lambda m: m["name"] if isinstance(m, dict) else m.name),
+        "appIdentityRoleArn": app_role.arn,
+        "appDeploymentNames": names(workload.deployments),
+        "appHpaNames": names(workload.autoscalers),
+        "appServiceNames": names(workload.services),
+        "clusterAddonDeployments": addons.deployments,
         "deployerInsideVpc": cluster_cfg.deployer_inside_vpc,
         "appInstanceCount": app.instance_count,
         "appMaxInstanceCount": app.max_instance_count,

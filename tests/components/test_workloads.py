@@ -395,3 +395,35 @@ def test_nodes_carry_the_app_group_and_pods_their_own_identity(plans, stack) -> 
         keys.update({(r["region"], name): r["kmsKeyId"] for r in secret.output("replicas") or []})
     for arn in (env["DB_SECRET_ARN"], env["REDIS_PLATFORM_SECRET_ARN"]):
         assert keys[region, arn.split(":secret:")[1]] == plan.outputs["kmsKeyArn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_names_operators_use_are_stack_outputs(plans, stack) -> None:
+    """The runbooks' kubectl and aws commands name what the plan declares, read from the outputs."""
+    plan = plans[stack]
+    out = plan.outputs
+    assert out["eksClusterName"] == plan.single(CLUSTER).output("name")
+    assert out["eksNodeGroupName"] == plan.single(NODES).output("nodeGroupName")
+    assert out["eksNodeLaunchTemplateName"] == plan.single("aws:ec2/launchTemplate:LaunchTemplate").output("name")
+    assert out["appIdentityRoleArn"] == plan.one("aws:iam/role:Role", f"hse-{stack}-app-identity").output("arn")
+    (deployment,) = plan.find(DEPLOYMENT)
+    (hpa,) = plan.find(HPA)
+    services = [s for s in plan.find(SERVICE) if s.input("spec")["type"] == "LoadBalancer"]
+    assert (out["appNamespace"], out["appServiceAccount"]) == ("hse", "hse-app") == (
+        deployment.input("metadata")["namespace"], deployment.input("spec")["template"]["spec"]["serviceAccountName"])
+    assert out["appDeploymentNames"] == {"blue": deployment.input("metadata")["name"]} == {"blue": "hse-app-blue"}
+    assert out["appHpaNames"] == {"blue": hpa.input("metadata")["name"]} == {"blue": "hse-app-blue"}
+    assert hpa.input("metadata")["namespace"] == "hse"
+    assert out["appServiceNames"] == {"blue": services[0].input("metadata")["name"]}
+    releases = {r.input("chart"): r for r in plan.find("kubernetes:helm.sh/v3:Release")}
+    assert out["clusterAddonDeployments"] == {"metricsServer": "kube-system/metrics-server",
+                                              "clusterAutoscaler": "kube-system/cluster-autoscaler"}
+    assert (releases["metrics-server"].input("values")["fullnameOverride"],
+            releases["cluster-autoscaler"].input("values")["fullnameOverride"]) == ("metrics-server",
+                                                                                    "cluster-autoscaler")
+
+
+def test_both_colours_are_named_in_the_outputs(staging) -> None:
+    out = staging["eu-west"].outputs
+    assert out["appDeploymentNames"] == out["appHpaNames"] == out["appServiceNames"] == {
+        "blue": "hse-app-blue", "green": "hse-app-green"}

@@ -73,6 +73,17 @@ def test_stack_outputs_fulfil_the_region_contract(plans, stack) -> None:
     assert exports.vpc_id == vpc.id
 
 
+def test_the_contract_refuses_colours_without_their_objects(plans) -> None:
+    outputs = plans["eu-west"].outputs
+    assert RegionExports.parse({**outputs, "appHpaNames": {}})[1] == [
+        "outputs: appDeploymentNames, appHpaNames and appServiceNames name different colours "
+        "(['blue'], [], ['blue'])"]
+    assert RegionExports.parse({**outputs, "appActiveColour": "green"})[1] == [
+        "outputs: appActiveColour 'green' has no Deployment (['blue'])"]
+    missing = {k: v for k, v in outputs.items() if k != "appNamespace"}
+    assert RegionExports.parse(missing)[1] == ["output 'appNamespace' is missing"]
+
+
 def test_stack_references_resolve_from_the_earlier_stacks(plans) -> None:
     refs = plans["ap-se"].find("pulumi:pulumi:StackReference")
     assert sorted(r.id for r in refs) == ["organization/hse/eu-west", "organization/hse/us-east"]
