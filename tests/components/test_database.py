@@ -64,6 +64,13 @@ def test_the_key_policy_lets_root_administer_and_the_services_use() -> None:
     trail = statements["CloudTrailEncryptsTheTrail"]
     assert trail["Condition"]["StringLike"] == {
         "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111122223333:trail/*"}
+    assert trail["Action"] == "kms:GenerateDataKey*"
+    # DescribeKey requests carry no encryption context: a statement of its own, without one
+    # (CloudTrail user guide, "Configure AWS KMS key policies for CloudTrail").
+    assert statements["CloudTrailDescribesTheKey"] == {
+        "Sid": "CloudTrailDescribesTheKey", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:DescribeKey", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}
 
 
 @pytest.mark.parametrize("stack", STACKS)
