@@ -53,8 +53,9 @@ class ClusterConfig(Section):
                                                        "the cluster's public API endpoint admits only them. Required "
                                                        "unless eksDeployerInsideVpc.")
     deployer_inside_vpc: bool = Field(False, alias="eksDeployerInsideVpc",
-                                      description="`pulumi up` runs inside a platform VPC (a runner there), so the "
-                                                  "API endpoint stays private only.")
+                                      description="`pulumi up` runs inside a platform VPC or over the admin VPN, so "
+                                                  "the API endpoint stays private only; not for a stack's first "
+                                                  "deploy, which needs eksPublicAccessCidrs.")
     node_instance_type: str = Field("m7g.large", alias="nodeInstanceType",
                                     description="EC2 instance type of the worker nodes (Graviton types run the ARM image).")
     node_spot: bool = Field(False, alias="nodeSpot",
