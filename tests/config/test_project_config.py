@@ -141,7 +141,7 @@ def test_a_duplicate_yaml_key_is_an_error(project_copy: Path) -> None:
     path.write_text(path.read_text() + "  hse:appInstanceCount: 4\n")
     configs, problems = validate_stacks(Project(project_copy), ["us-east", "eu-west", "ap-se"])
     assert [str(p) for p in problems] == ["Pulumi.eu-west.yaml: cannot be read as YAML: duplicate key "
-                                          "'hse:appInstanceCount' (lines 8 and 14); each key may appear once"]
+                                          "'hse:appInstanceCount' (lines 8 and 12); each key may appear once"]
 
 
 def test_an_encrypted_value_for_a_key_that_cannot_be_secret_is_rejected(project_copy: Path) -> None:
