@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from infra.domain import image_variants, naming, rto, tenant_routes, topology
+from infra.domain import cdn_rules, image_variants, naming, rto, tenant_routes, topology
 from infra.domain.image_variants import ImageSettings
 from infra.domain.problems import Problem
 from infra.config.base import NAMESPACE, Section
@@ -174,6 +174,10 @@ def check_edge_topology(cfg: StackConfig, everyone: dict[str, StackConfig]) -> l
     if edge.cdn_provider == "cloudflare" and not edge.cloudflare_zone_id:
         bad("cloudflareZoneId", "is required with cdnProvider cloudflare; valid: the 32-character id of the "
                                 "Cloudflare zone of edgeDomain")
+    if edge.cdn_provider == "fastly" and edge.image_optimization and cfg.aws_region not in cdn_rules.FASTLY_SHIELDS:
+        bad("cdnImageOptimization", f"Fastly's Image Optimizer needs a shield POP near the origin, and none is known "
+                                    f"near {cfg.aws_region}; valid: a primary in "
+                                    f"{', '.join(sorted(cdn_rules.FASTLY_SHIELDS))}, or image optimization off")
     continent = {s: topology.region(c.aws_region).continent for s, c in everyone.items()
                  if c.aws_region in topology.REGIONS}
     seen: set[str] = set()

@@ -26,6 +26,14 @@ APP_ORIGIN, UPLOADS_ORIGIN = "app", "uploads"
 MIN_TLS = "1.2"
 VIEWER_COUNTRY_HEADER = "x-geo-country"
 """What the edge sets from its own geolocation (the resolver's last-resort header)."""
+FASTLY_SHIELDS = {"us-east-1": "iad-va-us", "us-east-2": "iad-va-us", "us-west-1": "sjc-ca-us",
+                  "us-west-2": "sea-wa-us", "sa-east-1": "gru-br-sa", "eu-west-1": "london-uk",
+                  "eu-west-2": "london-uk", "eu-west-3": "cdg-par-fr", "eu-central-1": "frankfurt-de",
+                  "ap-northeast-1": "tokyo-jp2", "ap-southeast-1": "singapore-sg", "ap-southeast-2": "sydney-au",
+                  "ap-south-1": "singapore-sg"}
+"""The Fastly shield POP nearest each AWS region (Fastly's own table in its Magento module's backend
+guide, fastly/fastly-magento2 Documentation/Guides/BACKEND-SETTINGS.md). The Image Optimizer
+requires every backend to be shielded; the shield sits by the primary, which owns the CDN."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +84,10 @@ def rules(static_ttl: int, dynamic_ttl: int, images: Optional[ImageSettings] = N
 
 def table(static_ttl: int, dynamic_ttl: int, images: Optional[ImageSettings] = None) -> dict:
     """The rules and the edge requirements, as the `cdnRules` stack output documents them;
-    `images` says what is done to the image rules' paths (null: image optimization off)."""
+    `images` says what is done to the image rules' paths (`enabled` false: image optimization off)."""
     return {
         "rules": [r.to_json() for r in rules(static_ttl, dynamic_ttl, images)],
-        "images": images.to_json() if images else None,
+        "images": images.to_json() if images else {"enabled": False},
         "compression": ["br", "gzip"],
         "httpVersions": ["http2", "http3"],
         "viewerProtocol": "https-only (HTTP redirects to HTTPS)",
@@ -142,7 +150,7 @@ class Syntax:
     """Format of `{own}` and not `{other}`."""
     always: str
     """The expression that matches every request."""
-    both: str = "({first}) and ({second})"
+    both: str = "({first} and {second})"
     """Format of a prefix test and an extension test that must both hold (`/uploads/*.jpg`)."""
 
     def test(self, pattern: str) -> str:
@@ -152,6 +160,17 @@ class Syntax:
         if ext is not None:
             return self.suffix.format(value=ext)
         return self.prefix.format(value=prefix)
+
+    def kind(self, all_rules: tuple[CacheRule, ...], kind: str) -> str:
+        """Every path whose first matching rule is of `kind`: each such rule's own patterns without
+        the patterns of the rules of other kinds before it."""
+        parts, earlier = [], []
+        for rule in all_rules:
+            if rule.kind == kind:
+                parts.append(f"({self.expression(rule, tuple(earlier))})")
+            else:
+                earlier.extend(p for p in rule.paths if p != "*")
+        return self.any_of.join(parts)
 
     def expression(self, rule: CacheRule, earlier: tuple[str, ...]) -> str:
         """`rule`'s match without `earlier`'s patterns."""

@@ -67,7 +67,7 @@ class ImageSettings:
         return (len(self.widths) + 1) * (len(self.formats) + 1)
 
     def to_json(self) -> dict:
-        return {"widths": list(self.widths), "formats": list(self.formats), "quality": self.quality,
+        return {"enabled": True, "widths": list(self.widths), "formats": list(self.formats), "quality": self.quality,
                 "widthParameter": WIDTH_PARAM, "extensions": list(IMAGE_EXTENSIONS),
                 "variantsPerImage": self.variants_per_image}
 
@@ -148,7 +148,7 @@ def normalise(query: dict[str, list[str]], accept: str, settings: ImageSettings)
     `f` from `Accept`, every other parameter dropped (what the CloudFront viewer function does)."""
     raw = query.get(WIDTH_PARAM)
     if raw is not None and len(raw) != 1:
-        raise VariantError(f"width given {len(raw)} times; give it once")
+        raise VariantError("width given more than once")
     width = parse_width(raw[0] if raw else None, settings.widths)
     out = {}
     if width is not None:
