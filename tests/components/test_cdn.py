@@ -18,6 +18,7 @@ from components.cdn import fastly as fastly_cdn
 from infra.domain import cdn_rules
 from infra.domain import image_variants as iv
 from infra.engine import Engine, StackPlan
+from infra.engine.cost import estimate
 from infra.engine.engine import OFFLINE_ACCOUNT_ID
 from tests.conftest import copy_project, edit_stack
 
@@ -559,3 +560,22 @@ def test_custom_declares_nothing_and_exports_the_rules(custom) -> None:
                 or "hse:edge:CdnDistribution$" in r.urn]
     assert custom.outputs["cdnDomain"] == "" and custom.outputs["cdnProvider"] == "custom"
     assert custom.outputs["cdnRules"] == cdn_rules.table(YEAR, HOUR, IMAGES)
+
+
+# -- what image optimization costs ----------------------------------------------------------------------
+def test_the_estimate_says_what_image_optimization_costs_and_off_costs_nothing(plans, cloudflare, fastly,
+                                                                             cloudfront_plain, fastly_plain) -> None:
+    assert estimate(plans["us-east"]).per_use == [(
+        "CloudFront image variants (Lambda@Edge)",
+        "$0.60 per million variants made + $0.00005001 per GB-second: about $75.61 per million at 1536 MB and 1 s "
+        "each; variants are made once per edge cache, not per view")]
+    assert estimate(cloudflare).per_use == [(
+        "Cloudflare image transformations", "5,000 unique transformations a month free, then $0.50 per 1,000")]
+    fastly_cost = estimate(fastly)
+    assert fastly_cost.per_use == [("Fastly Image Optimizer", "priced by contract (an optional upgrade of the service; "
+                                                              "AVIF output is a premium feature)")]
+    assert fastly_cost.unpriced == {"Fastly Image Optimizer"}
+    for plain in (cloudfront_plain, fastly_plain):
+        assert estimate(plain).per_use == [] and estimate(plain).unpriced == set()
+    # Per use only: the monthly figure is the same with image optimization on or off.
+    assert estimate(plans["us-east"]).total == estimate(cloudfront_plain).total

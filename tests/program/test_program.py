@@ -415,6 +415,20 @@ def test_bad_edge_config_is_named_clearly(tmp_path: Path, changes, key, message)
     assert [str(p) for p in problems] == [f"Pulumi.us-east.yaml: {key}: {message}"]
 
 
+def test_fastlys_image_optimizer_needs_a_known_shield_near_the_primary(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    canada = dict(awsRegion="ca-central-1", availabilityZones=["ca-central-1a", "ca-central-1b", "ca-central-1d"])
+    edit_stack(project, "us-east", cdnProvider="fastly", **canada)
+    _, problems = validate_stacks(Project(project), ["us-east"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.us-east.yaml: hse:cdnImageOptimization: Fastly's Image Optimizer needs a shield POP near the origin, "
+        "and none is known near ca-central-1; valid: a primary in ap-northeast-1, ap-south-1, ap-southeast-1, "
+        "ap-southeast-2, eu-central-1, eu-west-1, eu-west-2, eu-west-3, sa-east-1, us-east-1, us-east-2, us-west-1, "
+        "us-west-2, or image optimization off"]
+    edit_stack(project, "us-east", cdnImageOptimization=False)
+    assert validate_stacks(Project(project), ["us-east"])[1] == []
+
+
 def test_the_fast_profile_allows_a_higher_threshold(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "p")
     edit_stack(project, "us-east", edgeHealthCheckFailureThreshold=7, edgeHealthCheckInterval=10)
