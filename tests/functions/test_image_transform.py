@@ -264,3 +264,10 @@ def test_the_package_holds_the_handler_and_the_domain_it_imports_only() -> None:
     assert set(files) == {"functions/__init__.py", "functions/image_transform/__init__.py",
                           "functions/image_transform/handler.py", "infra/__init__.py", "infra/domain/__init__.py",
                           "infra/domain/image_variants.py"}
+
+
+def test_pillow_is_pinned_once_for_the_program_and_the_function() -> None:
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+    constraints = (ROOT / "constraints.txt").read_text().lower().splitlines()
+    (pin,) = [line for line in requirements if line.lower().startswith("pillow==")]
+    assert pin.lower() in constraints  # `make image-package` builds the function's Pillow from this line
