@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan policy test bench drill clean
+.PHONY: setup plan policy test bench drill image-package clean
 
 # Some machines set PYTHONDONTWRITEBYTECODE; the pulumi-aws modules would then compile
 # from source on every run (seconds each time). Bytecode goes to __pycache__ (ignored by git).
@@ -47,6 +47,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_routing.py
 	$(BIN)/python benchmarks/bench_policy.py
+	$(BIN)/python benchmarks/bench_images.py
+
+# Pillow for the CloudFront image function, built for Lambda@Edge (python3.12, x86_64; it takes
+# no layers, so Pillow travels in the function's package). `pulumi up` with CloudFront and
+# image optimization on needs it; the offline plan records it by name only.
+image-package: $(STAMP)
+	rm -rf build/image-transform
+	$(BIN)/uv pip install --quiet --target build/image-transform --python-platform x86_64-manylinux_2_28 \
+	  --python-version 3.12 --only-binary :all: --no-deps \
+	  "$$(grep -i '^pillow==' requirements.txt)"
 
 clean:
 	rm -rf $(VENV) plan .pytest_cache policy.sarif policy.json

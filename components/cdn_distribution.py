@@ -9,12 +9,14 @@ Route53 resolves to the nearest healthy region (`components/geo_dns.py`).
 - cloudfront (`components/cdn/cloudfront.py`): distribution, cache and origin request
   policies, ACM certificate, uploads bucket behind Origin Access Control, origin-group
   failover to `nearest.<domain>`, HSTS, access logs, optional WAF, a CloudFront Function
-  that sets `x-geo-country`.
+  that sets `x-geo-country`; with image optimization, a viewer function that normalises
+  image requests and a Lambda@Edge function that makes the variants.
 - cloudflare (`components/cdn/cloudflare.py`): zone settings, a cache-rules ruleset, the
-  proxied DNS record.
+  proxied DNS record; with image optimization, image transformations on the image paths.
 - fastly (`components/cdn/fastly.py`): a VCL service with the same classes, a managed
-  TLS certificate.
-- custom: nothing is declared; the stack exports the rules table (`cdnRules`).
+  TLS certificate; with image optimization, the Image Optimizer on the image paths.
+- custom: nothing is declared; the stack exports the rules table (`cdnRules`), image
+  settings included.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.domain.cdn_rules import rules
+from infra.domain.image_variants import ImageSettings
 
 BUILDERS = {"cloudfront": "components.cdn.cloudfront", "cloudflare": "components.cdn.cloudflare",
             "fastly": "components.cdn.fastly"}
@@ -59,6 +62,12 @@ class CdnArgs:
     """us-east-1: CloudFront's certificate, WAF and metrics live there."""
     archive_days: int = 90
     """Days after which uploads (and logs kept longer than that) move to an archive class."""
+    images: Optional[ImageSettings] = None
+    """What the edge does to images; None: image optimization off."""
+    account_id: str = ""
+    """The account (the image function's log groups are named in its policy)."""
+    region: str = ""
+    """The primary's AWS region (Fastly's shield sits near it)."""
     cloudflare_zone_id: str = ""
     cloudflare_api_token: Optional[pulumi.Input[str]] = None
     fastly_api_key: Optional[pulumi.Input[str]] = None
@@ -69,7 +78,7 @@ class CdnArgs:
 
     @property
     def rules(self):
-        return rules(self.static_ttl, self.dynamic_ttl)
+        return rules(self.static_ttl, self.dynamic_ttl, self.images)
 
 
 class CdnDistribution(pulumi.ComponentResource):

@@ -26,6 +26,10 @@ CACHE_USER = "aws:elasticache/user:User"
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+IAM_ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 ZONE = "aws:route53/zone:Zone"
 DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
@@ -41,6 +45,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 BACKUP_VAULT = "aws:backup/vault:Vault"

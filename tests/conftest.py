@@ -84,6 +84,10 @@ NON_DEFAULT = {
     "cdnWaf": False,
     "cdnLogRetentionDays": 30,
     "cloudflareZoneId": "",  # the default: only cloudflare reads it
+    "cdnImageOptimization": True,  # the default: off is planned in tests/components/test_cdn.py
+    "cdnImageWidths": [480, 1080, 2048],
+    "cdnImageFormats": ["webp"],
+    "cdnImageQuality": 70,
     # Workloads.
     "appImage": "ghcr.io/hse-digital/app:2.3.1",
     "appMaxInstanceCount": 9,

@@ -4,18 +4,32 @@ A VCL service with the rules table as request conditions and cache settings (Fas
 applies every matching setting, so each condition excludes the earlier rules' paths),
 gzip and Brotli, HTTP/3, TLS 1.2+ to the origin, HSTS, `x-geo-country` from Fastly's
 geolocation, and a Fastly-managed certificate validated through Route53.
+
+Image optimization: the service's Image Optimizer (product enablement, which needs every
+backend shielded, and its default settings) on the image paths only, which a `recv`
+snippet marks with `x-fastly-imageopto-api` at the edge and at the shield (Fastly: the
+header must be set on both). At the edge, and only there, the snippet also reduces the
+query to the variant: `w` from the configured widths (else 400) becomes `width` (no `w`:
+the largest width), the first configured format the Accept header lists becomes `format`,
+plus the quality; every other parameter goes, so the cache holds a bounded set of
+variants per image (fastly.com/documentation/reference/io/, and the
+X-Fastly-Imageopto-API header reference).
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_fastly as fastly
 
-from infra.domain.cdn_rules import API, MIN_TLS, VIEWER_COUNTRY_HEADER, Syntax, exclusive
+from infra.domain.cdn_rules import API, FASTLY_SHIELDS, IMAGES, MIN_TLS, VIEWER_COUNTRY_HEADER, CacheRule, Syntax, \
+    exclusive
+from infra.domain.image_variants import MEDIA_TYPES, WIDTH_PARAM, ImageSettings
 
 SYNTAX = Syntax(prefix='req.url.path ~ "^{value}"', suffix='req.url.ext == "{value}"',
-                any_of=" || ", and_not="({own}) && !({other})", always="true")
+                any_of=" || ", and_not="({own}) && !({other})", always="true", both="({first} && {second})")
 COMPRESSIBLE = ["text/html", "text/css", "application/javascript", "text/javascript", "application/json",
                 "image/svg+xml", "font/ttf", "font/otf"]
 # Fastly normalises Accept-Encoding to gzip before VCL runs; the client's original header
@@ -32,6 +46,39 @@ BROTLI = """if (!beresp.http.Content-Encoding && beresp.http.Content-Type ~ "^(t
     set beresp.gzip = true;
   }
 }
+"""
+
+
+def image_snippet(all_rules: tuple[CacheRule, ...], settings: ImageSettings) -> str:
+    """The `recv` snippet that sends the image paths, and only them, through the Image Optimizer."""
+    paths = SYNTAX.kind(all_rules, IMAGES)
+    widths = "|".join(str(w) for w in settings.widths)
+    formats = "\n  } els".join(
+        f'if (req.http.Accept ~ "(?i){MEDIA_TYPES[f]}") {{\n    set req.url = querystring.set(req.url, "format", "{f}");'
+        for f in settings.formats)
+    return f"""if (fastly.ff.visits_this_service == 0 && ({paths})) {{
+  if (req.url.qs ~ "(?:^|&){WIDTH_PARAM}=[^&]*&(?:.*&)?{WIDTH_PARAM}=") {{
+    error 400 "width given more than once";
+  }}
+  set req.http.x-hse-image-width = querystring.get(req.url, "{WIDTH_PARAM}");
+  if (req.http.x-hse-image-width) {{
+    if (req.http.x-hse-image-width !~ "^(?:{widths})$") {{
+      error 400 "width not offered; valid: {', '.join(map(str, settings.widths))}";
+    }}
+  }} else {{
+    set req.http.x-hse-image-width = "{settings.max_width}";
+  }}
+  set req.url = querystring.remove(req.url);
+  set req.url = querystring.set(req.url, "width", req.http.x-hse-image-width);
+  unset req.http.x-hse-image-width;
+  {formats}
+  }}
+  set req.url = querystring.set(req.url, "quality", "{settings.quality}");
+  set req.url = querystring.set(req.url, "fit", "bounds");
+}}
+if ({paths}) {{
+  set req.http.x-fastly-imageopto-api = "fastly";
+}}
 """
 
 
@@ -53,6 +100,12 @@ def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulu
         cache_settings.append({"name": f"hse-{rule.name}", "cache_condition": condition,
                                **({"action": "pass"} if rule.kind == API else {"action": "cache", "ttl": rule.ttl})})
     dynamic = args.rules[-1]
+    images: Optional[ImageSettings] = args.images
+    snippets = [{"name": "accept-brotli", "type": "recv", "content": ACCEPT_BROTLI, "priority": 100},
+                {"name": "brotli", "type": "fetch", "content": BROTLI, "priority": 100}]
+    if images:
+        snippets.append({"name": "image-optimizer", "type": "recv", "content": image_snippet(args.rules, images),
+                         "priority": 50})
     service = fastly.ServiceVcl(
         f"{name}-service",
         name=f"hse {args.cdn_host}",
@@ -61,14 +114,19 @@ def build(name: str, args, parent: pulumi.Resource) -> tuple[pulumi.Output, pulu
         backends=[{"name": "app", "address": args.origin_host, "port": 443, "use_ssl": True,
                    "ssl_check_cert": True, "ssl_cert_hostname": args.origin_host,
                    "ssl_sni_hostname": args.origin_host, "override_host": args.origin_host,
-                   "min_tls_version": MIN_TLS, "keepalive_time": 60}],
+                   "min_tls_version": MIN_TLS, "keepalive_time": 60,
+                   **({"shield": FASTLY_SHIELDS[args.region]} if images else {})}],
         default_ttl=dynamic.ttl,
         conditions=conditions,
         cache_settings=cache_settings,
         gzips=[{"name": "compress", "content_types": COMPRESSIBLE,
                 "extensions": ["js", "css", "html", "json", "svg"]}],
-        snippets=[{"name": "accept-brotli", "type": "recv", "content": ACCEPT_BROTLI, "priority": 100},
-                  {"name": "brotli", "type": "fetch", "content": BROTLI, "priority": 100}],
+        snippets=snippets,
+        product_enablement={"image_optimizer": True} if images else None,
+        # Quality for every variant; WebP and AVIF are chosen in the snippet, by Accept; never upscaled.
+        image_optimizer_default_settings={"name": "hse", "jpeg_quality": images.quality, "webp_quality": images.quality,
+                                          "webp": False, "upscale": False, "resize_filter": "lanczos3",
+                                          "allow_video": False, "jpeg_type": "auto"} if images else None,
         headers=[
             {"name": "hsts", "action": "set", "type": "response", "destination": "http.Strict-Transport-Security",
              "source": '"max-age=31536000; includeSubDomains"'},

@@ -80,6 +80,8 @@ class Renderer:
         self.console.print(f"estimated monthly cost: {money(cost.total)} ("
                            + ", ".join(f"{region} {money(usd)}" for region, usd in sorted(cost.by_region.items()))
                            + f"; list prices of {prices()['date']}, usage not included)")
+        for what, price in cost.per_use:
+            self.console.print(f"  per use, not in the estimate: {what}: {price}")
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
         table.add_column("type", no_wrap=True)
         table.add_column("count", justify="right")

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from infra.domain import naming, rto, tenant_routes, topology
+from infra.domain import cdn_rules, image_variants, naming, rto, tenant_routes, topology
+from infra.domain.image_variants import ImageSettings
 from infra.domain.problems import Problem
 from infra.config.base import NAMESPACE, Section
 
@@ -57,6 +58,25 @@ class EdgeConfig(Section):
     cloudflare_zone_id: str = Field("", alias="cloudflareZoneId",
                                     description="The Cloudflare zone of edgeDomain (32 hex characters); "
                                                 "required with cdnProvider cloudflare.")
+    image_optimization: bool = Field(True, alias="cdnImageOptimization",
+                                     description="Image optimization at the edge (resizing to cdnImageWidths, WebP/AVIF "
+                                                 "by Accept) on uploads and static images; off: images are served as "
+                                                 "stored. It costs per transformation on every provider (docs/edge.md).")
+    image_widths: list[int] = Field(list(image_variants.DEFAULT_WIDTHS), alias="cdnImageWidths",
+                                    description="The widths in pixels an image may be requested at (?w=), 1 to 10 "
+                                                "ascending values from 16 to 4096; any other width is refused.")
+    image_formats: list[str] = Field(list(image_variants.DEFAULT_FORMATS), alias="cdnImageFormats",
+                                     description="Formats negotiated by the Accept header, in order of preference: "
+                                                 "avif and/or webp; a browser that takes neither gets the original's.")
+    image_quality: int = Field(image_variants.DEFAULT_QUALITY, alias="cdnImageQuality",
+                               description="Encoder quality of image variants, 30 to 95.")
+
+    @property
+    def images(self) -> ImageSettings | None:
+        """What the edge does to images, or None with image optimization off."""
+        if not self.image_optimization:
+            return None
+        return ImageSettings(tuple(self.image_widths), tuple(self.image_formats), self.image_quality)
 
 
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -73,6 +93,10 @@ HEALTH_CHECK_INTERVALS = (10, 30)
 
 
 CLOUDFRONT_ONLY_KEYS = ("cdnPriceClass", "cdnWaf", "cdnLogRetentionDays")
+
+
+IMAGE_KEYS = ("cdnImageWidths", "cdnImageFormats", "cdnImageQuality")
+"""Read only with cdnImageOptimization on."""
 
 
 def check_edge(cfg: StackConfig) -> list[Problem]:
@@ -109,6 +133,21 @@ def check_edge(cfg: StackConfig) -> list[Problem]:
                                     "dynamic content is cached for less time than static assets")
     if not (1 <= edge.log_retention_days <= 3650):
         bad("cdnLogRetentionDays", f"{edge.log_retention_days} is out of range; expected 1 to 3650 days")
+    for problem in image_variants.width_problems(edge.image_widths):
+        bad("cdnImageWidths", f"{edge.image_widths} {problem}; valid: 1 to {image_variants.MAX_WIDTHS} widths "
+                              f"from {image_variants.MIN_WIDTH} to {image_variants.MAX_WIDTH} pixels, ascending, "
+                              "e.g. [320, 640, 960, 1280, 1920]")
+    for problem in image_variants.format_problems(edge.image_formats):
+        bad("cdnImageFormats", f"{edge.image_formats} {problem}; valid: avif and/or webp, each once, "
+                               "in order of preference, e.g. [avif, webp]")
+    if not (image_variants.MIN_QUALITY <= edge.image_quality <= image_variants.MAX_QUALITY):
+        bad("cdnImageQuality", f"{edge.image_quality} is out of range; expected {image_variants.MIN_QUALITY} to "
+                               f"{image_variants.MAX_QUALITY}")
+    if not edge.image_optimization:
+        for key in IMAGE_KEYS:
+            if f"{NAMESPACE}:{key}" in cfg.explicit_keys:
+                bad(key, "applies only with image optimization on, and hse:cdnImageOptimization is false, so nothing "
+                         "would read it: remove it, or set hse:cdnImageOptimization true")
     if edge.cloudflare_zone_id and not CLOUDFLARE_ZONE_ID.match(edge.cloudflare_zone_id):
         bad("cloudflareZoneId", f"{edge.cloudflare_zone_id!r} is not a Cloudflare zone id; valid: 32 lowercase "
                                 "hexadecimal characters (the zone's overview page shows it)")
@@ -135,6 +174,10 @@ def check_edge_topology(cfg: StackConfig, everyone: dict[str, StackConfig]) -> l
     if edge.cdn_provider == "cloudflare" and not edge.cloudflare_zone_id:
         bad("cloudflareZoneId", "is required with cdnProvider cloudflare; valid: the 32-character id of the "
                                 "Cloudflare zone of edgeDomain")
+    if edge.cdn_provider == "fastly" and edge.image_optimization and cfg.aws_region not in cdn_rules.FASTLY_SHIELDS:
+        bad("cdnImageOptimization", f"Fastly's Image Optimizer needs a shield POP near the origin, and none is known "
+                                    f"near {cfg.aws_region}; valid: a primary in "
+                                    f"{', '.join(sorted(cdn_rules.FASTLY_SHIELDS))}, or image optimization off")
     continent = {s: topology.region(c.aws_region).continent for s, c in everyone.items()
                  if c.aws_region in topology.REGIONS}
     seen: set[str] = set()

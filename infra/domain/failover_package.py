@@ -1,8 +1,9 @@
-"""Exactly the files the failover Lambda needs, found by following its imports.
+"""Exactly the files a Lambda function needs, found by following its imports.
 
-Starting at `functions/failover/handler.py`, every `import infra...`/`from infra...`
+Starting at the handler (`functions/failover/handler.py` unless another is named), every `import infra...`/`from infra...`
 (and `functions...`) is followed to its file; the standard library and boto3 (part of
-the Lambda runtime) are not packaged. The program builds the function's code from this
+the Lambda runtime) are not packaged; third-party libraries (Pillow for the image
+function) come from their own build step. The program builds the function's code from this
 list: `pulumi.AssetArchive({path: pulumi.FileAsset(file) for path, file in lambda_files(root).items()})`.
 """
 
@@ -32,11 +33,11 @@ def _imports(path: Path) -> set[str]:
     return {m for m in found if m.split(".")[0] in LOCAL_PACKAGES}
 
 
-def lambda_files(root: Path) -> dict[str, Path]:
+def lambda_files(root: Path, handler: str = HANDLER) -> dict[str, Path]:
     """Archive path -> file, for the handler and everything it imports from this repository."""
     root = root.resolve()
     files: dict[str, Path] = {}
-    pending = [root / HANDLER]
+    pending = [root / handler]
     while pending:
         path = pending.pop()
         relative = path.relative_to(root).as_posix()

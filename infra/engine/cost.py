@@ -4,7 +4,9 @@ price table `infra/data/prices.json` (its date and source are in the file).
 Only what the plan fixes is priced: instance classes and counts, nodes, NAT gateways,
 load balancers, Redis nodes, proxies, VPN associations, zones, health checks, keys,
 secrets, alarms, dashboards, the WAF, and storage from the config. Usage (data
-transfer, requests, I/O) is not, so the figure is a floor and says so. A region without
+transfer, requests, I/O) is not, so the figure is a floor and says so; what the plan
+declares that is charged per use only (image optimization at the edge) is listed beside
+the figure with its price (`per_use`). A region without
 its own price takes the us-east-1 price times the spec's regional premium (EU West about
 +10 %, AP Southeast about +15 %).
 """
@@ -17,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.domain.image_variants import HANDLER_NAME as IMAGE_HANDLER
 from infra.engine.plan import Resource, StackPlan
 
 PRICES = Path(__file__).parents[1] / "data" / "prices.json"
@@ -36,6 +39,8 @@ class Estimate:
     """(region, what, monthly USD)."""
     unpriced: set[str] = field(default_factory=set)
     """Sizes the table has no price for (counted as zero, and reported)."""
+    per_use: list[tuple[str, str]] = field(default_factory=list)
+    """(what, its price) for what the plan declares that costs per use only: not in the totals."""
 
     @property
     def total(self) -> float:
@@ -110,6 +115,26 @@ def estimate(plan: StackPlan, storage_gib: int = 100) -> Estimate:
             add(r, "dashboard", monthly["dashboard"])
         elif t == "aws:wafv2/webAcl:WebAcl":
             add(r, "WAF web ACL", monthly["webAcl"] + len(r.input("rules") or []) * monthly["webAclRule"])
+        elif t == "aws:lambda/function:Function" and r.input("handler") == IMAGE_HANDLER:
+            images = table["imageOptimization"]
+            gb = int(r.input("memorySize") or 128) / 1024
+            per_million = images["lambdaEdgePerMillionRequests"] + gb * 1_000_000 * images["lambdaEdgePerGbSecond"]
+            result.per_use.append((
+                "CloudFront image variants (Lambda@Edge)",
+                f"${images['lambdaEdgePerMillionRequests']:.2f} per million variants made + "
+                f"${images['lambdaEdgePerGbSecond']:.8f} per GB-second: about ${per_million:.2f} per million at "
+                f"{r.input('memorySize')} MB and 1 s each; variants are made once per edge cache, not per view"))
+        elif t == "cloudflare:index/zoneSetting:ZoneSetting" and r.input("settingId") == "image_resizing" \
+                and r.input("value") != "off":
+            images = table["imageOptimization"]
+            result.per_use.append((
+                "Cloudflare image transformations",
+                f"{images['cloudflareFreeTransformations']:,} unique transformations a month free, then "
+                f"${images['cloudflarePerThousandTransformations']:.2f} per 1,000"))
+        elif t == "fastly:index/serviceVcl:ServiceVcl" and (r.input("productEnablement") or {}).get("imageOptimizer"):
+            result.per_use.append(("Fastly Image Optimizer", "priced by contract (an optional upgrade of the service; "
+                                                             "AVIF output is a premium feature)"))
+            result.unpriced.add("Fastly Image Optimizer")
         elif t == "aws:rds/proxy:Proxy":
             # Billed per vCPU of the instances behind it: those of its own region's provider.
             add(r, "RDS Proxy", database_vcpus.get(plan.get(r.provider_urn).urn, 2) * hourly["rdsProxyPerVcpu"] * hours)

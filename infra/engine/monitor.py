@@ -33,6 +33,10 @@ def _asset_value(value: Any) -> dict:
         assets = {name: _asset_value(a) for name, a in sorted(value.assets.items())}
         digest = hashlib.sha256(json.dumps(assets, sort_keys=True).encode()).hexdigest()
         return {"archive": assets, "hash": digest}
+    if isinstance(value, pulumi.FileArchive):
+        # A directory a build step fills (Pillow for the image function): recorded by name,
+        # so a plan does not depend on whether this machine has built it.
+        return {"archive": "file", "name": Path(value.path).name}
     if isinstance(value, pulumi.FileAsset):
         content = Path(value.path).read_bytes()
     elif isinstance(value, pulumi.StringAsset):

@@ -46,8 +46,10 @@ def _queue(c: Context) -> str:
 def _function(c: Context) -> str:
     name = str(c.get("name"))
     arn = c.arn("lambda", f"function:{name}")
+    # A published function's first version is 1 (Lambda@Edge associations need a numbered version).
+    version = "1" if c.inputs.get("publish") else "$LATEST"
     c.outputs.update(arn=arn, invokeArn=f"arn:aws:apigateway:{c.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-                     qualifiedArn=f"{arn}:$LATEST", version="$LATEST", sourceCodeHash=c.digest[:44],
+                     qualifiedArn=f"{arn}:{version}", version=version, sourceCodeHash=c.digest[:44],
                      lastModified=f"{_stamp(c)}+0000")
     return name
 

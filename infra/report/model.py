@@ -215,13 +215,19 @@ def build(plans: Iterable[StackPlan]) -> Architecture:
         for region in regions:
             edges.append(Edge("dns", node_id(region.stack, "app"), "routing",
                               _continent_summary(region.stack, table)))
-    cdn = [r for p in plans for r in p.managed() if kind_of(r.type) == "cdn" and r.type.endswith(
-        ("Distribution", "Ruleset", "ServiceVcl", "Record"))] if plans else []
+    cdn = [r for p in plans for r in p.managed() if (kind_of(r.type) == "cdn" and r.type.endswith(
+        ("Distribution", "Ruleset", "ServiceVcl", "Record"))) or "CdnDistribution$aws:lambda/function" in r.urn] \
+        if plans else []
     provider = next((str(p.outputs.get("cdnProvider")) for p in plans if p.outputs.get("cdnProvider")), "")
     cdn_domain = next((str(p.outputs.get("cdnDomain")) for p in plans if p.outputs.get("cdnDomain")), "")
+    images = next((p.outputs.get("cdnRules", {}).get("images") for p in plans
+                   if isinstance(p.outputs.get("cdnRules"), dict)), None) or {}
     if provider:
-        nodes.append(Node("cdn", "cdn", f"CDN ({provider}) · {cdn_domain}".rstrip(" ·"), "",
-                          tuple(r.urn for r in cdn)))
+        label = f"CDN ({provider}) · {cdn_domain}".rstrip(" ·")
+        if images.get("enabled"):
+            label += (f" · images: {', '.join(images['formats'])}, "
+                      f"{len(images['widths'])} widths ≤ {max(images['widths'])} px")
+        nodes.append(Node("cdn", "cdn", label, "", tuple(r.urn for r in cdn)))
         if any(n.id == "dns" for n in nodes):
             edges.append(Edge("cdn", "dns", "origin", "origin app." + domain if domain else "origin"))
     return Architecture(regions, nodes, edges)

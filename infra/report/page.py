@@ -241,6 +241,9 @@ def _stack_details(data: PageData) -> str:
                                                for k, v in s.outputs.items()])
         cost = _table(["region", "monthly"], [[_td(escape(region)), _td(money(usd), True)]
                                               for region, usd in sorted(s.cost.by_region.items())])
+        if s.cost.per_use:
+            cost += "<p>Charged per use, not in the estimate:</p>" + _table(
+                ["what", "price"], [[_td(escape(what)), _td(escape(price))] for what, price in s.cost.per_use])
         marks = ", ".join(f"{k.split(':', 1)[1]}: " + " ".join(f"{_SIGN[st]}{n}" for st, n in v.items() if n)
                           for k, v in sorted(changed.items()))
         out.append(f'<section class="stack" id="stack-{escape(s.stack)}"><h3>{escape(s.stack)} · '

@@ -113,7 +113,8 @@ def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProvi
             dynamic_ttl=edge.dynamic_ttl, price_class=edge.price_class, waf=edge.waf,
             log_retention_days=edge.log_retention_days, name_prefix=f"{name}-",
             home=providers.home, global_provider=providers.aws(GLOBAL_REGION),
-            cloudflare_zone_id=edge.cloudflare_zone_id, archive_days=archive_days,
+            cloudflare_zone_id=edge.cloudflare_zone_id, archive_days=archive_days, images=edge.images,
+            account_id=account_id, region=cfg.aws_region,
             cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
             fastly_api_key=pulumi.Config("fastly").get_secret("apiKey"),
         ), home)
@@ -132,7 +133,7 @@ def build_edge_tier(cfg: StackConfig, edge: EdgeConfig, providers: RegionalProvi
         "cdnProvider": edge.cdn_provider,
         "cdnDomain": cdn_domain,
         "cdnDistributionId": cdn_id,
-        "cdnRules": cdn_rules.table(edge.static_ttl, edge.dynamic_ttl),
+        "cdnRules": cdn_rules.table(edge.static_ttl, edge.dynamic_ttl, edge.images),
         "tenantRoutes": tenant_plan(edge, routing),
         "modeledRto": modeled.to_json(fast),
     }

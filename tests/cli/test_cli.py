@@ -59,8 +59,8 @@ def test_counts_add_up_and_the_grand_total_covers_every_stack(baseline) -> None:
         total, cloud, components, providers, reads = (int(words[i]) for i in (0, 2, 5, 7, 9))
         assert total == cloud + components + providers + reads, line
         totals.append(total)
-    assert totals == [298, 214, 239]
-    assert "total: 3 stack(s), 751 resources" in text
+    assert totals == [304, 214, 239]
+    assert "total: 3 stack(s), 757 resources" in text
 
 
 def test_computed_outputs_are_shown_as_known_after_deploy(baseline) -> None:
@@ -90,9 +90,9 @@ def test_diff_against_itself_shows_no_change_and_exits_0(baseline) -> None:
     out, _ = baseline
     code, text, _ = run("plan", "--all", "--summary-only", "--diff", str(out), "--detailed-exitcode")
     assert code == 0
-    assert "us-east: +0 to create, ~0 to update, -0 to delete, 298 unchanged" in text
+    assert "us-east: +0 to create, ~0 to update, -0 to delete, 304 unchanged" in text
     assert "ap-se: +0 to create, ~0 to update, -0 to delete, 239 unchanged" in text
-    assert "changes: +0 to create, ~0 to update, -0 to delete, 751 unchanged" in text
+    assert "changes: +0 to create, ~0 to update, -0 to delete, 757 unchanged" in text
 
 
 def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
     assert "retentionInDays: 365 → 90" in lines
     # The admin VPN's connection log keeps the same retention as the flow logs.
     assert "~ aws.cloudwatch.LogGroup  hse-us-east-admin-vpn-connections" in lines
-    assert "us-east: +0 to create, ~2 to update, -0 to delete, 296 unchanged" in lines
+    assert "us-east: +0 to create, ~2 to update, -0 to delete, 302 unchanged" in lines
     data = json.loads(report.read_text())
     assert data["changes"] is True
     (stack,) = data["stacks"]
@@ -118,8 +118,8 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
         "type": "aws:cloudwatch/logGroup:LogGroup",
         "changes": [{"path": "retentionInDays", "old": 365, "new": 90}]}
     assert flow_logs in stack["diff"]["update"] and len(stack["diff"]["update"]) == 2
-    assert stack["diff"]["create"] == [] and stack["diff"]["delete"] == [] and stack["diff"]["unchanged"] == 296
-    assert stack["counts"] == {"total": 298, "cloud": 265, "components": 27, "providers": 6, "reads": 0}
+    assert stack["diff"]["create"] == [] and stack["diff"]["delete"] == [] and stack["diff"]["unchanged"] == 302
+    assert stack["counts"] == {"total": 304, "cloud": 271, "components": 27, "providers": 6, "reads": 0}
 
 
 def test_diff_lists_creates_deletes_and_removed_stacks(baseline, tmp_path: Path) -> None:

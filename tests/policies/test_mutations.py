@@ -4,6 +4,7 @@ bad value), and the rule that must fire."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -69,6 +70,29 @@ def test_a_changed_resource_fires_its_rule(plans, engine, stack, type_, name, pr
     before = fired(plans[stack], engine)
     after = fired(mutate(plans[stack], type_, name, **props), engine)
     assert after - before == {(policy, name, message)}
+
+
+def test_the_image_optimization_rules_fire_on_the_real_plan(plans, engine):
+    before = fired(plans["us-east"], engine)
+    grab = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    after = fired(mutate(plans["us-east"], "aws:iam/rolePolicy:RolePolicy", "hse-us-east-cdn-image-transform",
+                         policy=grab), engine)
+    assert after - before == {("image-function-least-privilege", "hse-us-east-cdn-image-transform",
+                               "Image transformation function may only read uploads and write its logs "
+                               "(found ['s3:*']).")}
+    after = fired(mutate(plans["us-east"], "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                         "hse-us-east-cdn-uploads-public-access", blockPublicPolicy=False), engine)
+    assert ("cdn-image-originals-private", "hse-us-east-cdn-uploads",
+            "Image originals bucket hse-us-east-cdn-uploads must block all public access.") in after - before
+    unbounded = {"parametersInCacheKeyAndForwardedToOrigin": {
+        **plans["us-east"].one("aws:cloudfront/cachePolicy:CachePolicy", "hse-us-east-cdn-cache-upload-images")
+        .input("parametersInCacheKeyAndForwardedToOrigin"), "queryStringsConfig": {"queryStringBehavior": "all"}}}
+    after = fired(mutate(plans["us-east"], "aws:cloudfront/cachePolicy:CachePolicy",
+                         "hse-us-east-cdn-cache-upload-images", **unbounded), engine)
+    assert after - before == {
+        ("cdn-image-variants-bounded", "hse-us-east-cdn-distribution",
+         f"CloudFront image behavior /uploads/*.{ext} must key its cache on the variant (w, f) only, normalised by a "
+         "viewer-request function.") for ext in ("jpg", "jpeg", "png", "webp", "avif")}
 
 
 def test_an_app_instance_count_that_disagrees_with_the_pool_fires(plans):

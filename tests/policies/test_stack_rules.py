@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from infra.domain import image_variants as iv
 from policies import types as t
 from tests.policies import fixtures as f
 from tests.policies.support import changed, resource as res, run_stack
@@ -105,6 +108,122 @@ def test_cdn_ttl_classes():
 
 TABLE = {"continents": {"NA": "us-east", "SA": "us-east", "EU": "eu-west", "AF": "eu-west", "AS": "ap-se", "OC": "ap-se"},
          "default": "us-east", "regions": {"us-east": "us-east-1", "eu-west": "eu-west-1", "ap-se": "ap-southeast-1"}}
+
+
+# -- image optimization: the program's CloudFront shapes, one image behaviour --------------------------------
+DIST_ARN = "arn:aws:cloudfront::111122223333:distribution/E1"
+UPLOADS_ARN = "arn:aws:s3:::hse-uploads-1"
+ROLE_ARN = "arn:aws:iam::111122223333:role/hse-image-transform-1"
+IMAGE_RULES = {"rules": [{"name": "api", "kind": "api", "paths": ["/api/*"]},
+                         {"name": "upload-images", "kind": "images", "paths": ["/uploads/*.jpg"]},
+                         {"name": "static-images", "kind": "images", "paths": ["*.png"]}],
+               "images": {"enabled": True, "widths": [320, 640], "formats": ["avif", "webp"], "quality": 80}}
+VIEWER = [{"eventType": "viewer-request", "functionArn": "arn:aws:cloudfront::111122223333:function/img"}]
+EDGE = [{"eventType": "origin-request", "lambdaArn": "arn:aws:lambda:us-east-1:111122223333:function:img-1:1"}]
+BOUNDED = {"queryStringBehavior": "whitelist", "queryStrings": {"items": ["f", "w"]}}
+
+
+def images(rules=IMAGE_RULES, query=BOUNDED, viewer=VIEWER, block=True, allow=None, trust=("lambda.amazonaws.com",
+           "edgelambda.amazonaws.com"), policy=None, attached=False):
+    behaviours = [{"pathPattern": p, "targetOriginId": origin, "cachePolicyId": "img", "functionAssociations": viewer,
+                   "lambdaFunctionAssociations": EDGE} for p, origin in (("/uploads/*.jpg", "uploads"),
+                                                                         ("*.png", "app-failover"))]
+    dist = {**f.DISTRIBUTION, "arn": DIST_ARN, "orderedCacheBehaviors": [
+        *f.DISTRIBUTION["orderedCacheBehaviors"], *behaviours]}
+    statements = [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                   "Resource": [UPLOADS_ARN, f"{UPLOADS_ARN}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                  allow or {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": "s3:GetObject", "Resource": f"{UPLOADS_ARN}/*",
+                            "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN}}}]
+    out = [stack(cdnRules=rules), res(t.DISTRIBUTION, "cdn", dist),
+           res(t.CACHE_POLICY, "cache-images", {"id": "img", "parametersInCacheKeyAndForwardedToOrigin": {
+               "queryStringsConfig": query}}),
+           res(t.BUCKET, "uploads", {"bucket": "hse-uploads-1", "arn": UPLOADS_ARN,
+                                     "bucketRegionalDomainName": "b.s3.us-east-1.amazonaws.com"}),
+           res(t.BUCKET_PUBLIC_ACCESS_BLOCK, "uploads-public-access", {
+               "bucket": "hse-uploads-1", "blockPublicAcls": True, "blockPublicPolicy": block, "ignorePublicAcls": True,
+               "restrictPublicBuckets": True}),
+           res(t.BUCKET_POLICY, "uploads-policy", {"bucket": "hse-uploads-1",
+                                                   "policy": json.dumps({"Statement": statements})}),
+           res(t.IAM_ROLE, "image-role", {"arn": ROLE_ARN, "name": "hse-image-transform-1", "assumeRolePolicy": json.dumps(
+               {"Statement": [{"Effect": "Allow", "Principal": {"Service": list(trust)}, "Action": "sts:AssumeRole"}]})}),
+           res(t.LAMBDA_FUNCTION, "image-function", {"handler": iv.HANDLER_NAME, "role": ROLE_ARN, "name": "img-1"}),
+           res(t.ROLE_POLICY, "image-policy", {"role": "hse-image-transform-1", "policy": json.dumps(
+               policy or iv.function_policy(UPLOADS_ARN, "111122223333", "img-1"))})]
+    if attached:
+        out.append(res(t.ROLE_POLICY_ATTACHMENT, "image-admin", {
+            "role": "hse-image-transform-1", "policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}))
+    return out
+
+
+IMAGE_POLICIES = ("cdn-image-variants-bounded", "cdn-image-originals-private", "image-function-least-privilege")
+
+
+def test_image_rules_pass_the_programs_shapes_and_stacks_without_images():
+    for policy in IMAGE_POLICIES:
+        assert run_stack(policy, images()) == [], policy
+        assert run_stack(policy, cdn()) == [], policy  # no image rules, no function: nothing to hold
+        assert run_stack(policy, [stack(cdnRules={"rules": [], "images": {"enabled": False}})]) == [], policy
+
+
+def test_image_variants_are_bounded():
+    too_many = {**IMAGE_RULES, "images": {**IMAGE_RULES["images"], "widths": list(range(100, 1200, 100))}}
+    assert run_stack("cdn-image-variants-bounded", images(rules=too_many)) == [
+        ("CDN image variants must be 1 to 10 widths of 16 to 4096 px in avif and/or webp (found widths "
+         "[100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100], formats ['avif', 'webp']).", "")]
+    huge = {**IMAGE_RULES, "images": {**IMAGE_RULES["images"], "widths": [320, 8192]}}
+    assert len(run_stack("cdn-image-variants-bounded", images(rules=huge))) == 1
+    assert run_stack("cdn-image-variants-bounded", images(rules={**IMAGE_RULES, "images": {
+        **IMAGE_RULES["images"], "widths": [4096], "formats": ["webp"]}})) == []
+    message = "CloudFront image behavior {} must key its cache on the variant (w, f) only, normalised by a " \
+              "viewer-request function."
+    for query in ({"queryStringBehavior": "all"},
+                  {"queryStringBehavior": "whitelist", "queryStrings": {"items": ["f", "w", "width"]}}):
+        assert run_stack("cdn-image-variants-bounded", images(query=query)) == [
+            (message.format("/uploads/*.jpg"), "cdn"), (message.format("*.png"), "cdn")]
+    assert run_stack("cdn-image-variants-bounded", images(viewer=[])) == [
+        (message.format("/uploads/*.jpg"), "cdn"), (message.format("*.png"), "cdn")]
+
+
+def test_image_originals_stay_private():
+    assert run_stack("cdn-image-originals-private", images(block=False)) == [
+        ("Image originals bucket uploads must block all public access.", "uploads")]
+    for allow, principal in (({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, '"*"'),
+                             ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject"}, '{"AWS": "*"}'),
+                             ({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                               "Action": "s3:GetObject"}, '{"Service": "cloudfront.amazonaws.com"}')):  # any distribution
+        assert run_stack("cdn-image-originals-private", images(allow=allow)) == [
+            (f"Image originals bucket uploads must admit only this distribution (found an Allow for {principal}).",
+             "uploads")]
+
+
+def test_the_image_function_is_least_privilege():
+    rule = "image-function-least-privilege"
+    wide = iv.function_policy(f"{UPLOADS_ARN[:-1]}*", "111122223333", "img-1")
+    assert run_stack(rule, images(policy=wide)) == [
+        ("Image transformation function may read only the uploads' objects (found ['arn:aws:s3:::hse-uploads-*/uploads/*']).",
+         "image-policy")]
+    whole_bucket = iv.function_policy(UPLOADS_ARN, "111122223333", "img-1")
+    whole_bucket["Statement"][0]["Resource"] = f"{UPLOADS_ARN}/*"
+    assert run_stack(rule, images(policy=whole_bucket)) == [
+        ("Image transformation function may read only the uploads' objects (found ['arn:aws:s3:::hse-uploads-1/*']).",
+         "image-policy")]
+    writes = iv.function_policy(UPLOADS_ARN, "111122223333", "img-1")
+    writes["Statement"][0]["Action"] = ["s3:GetObject", "s3:PutObject"]
+    assert run_stack(rule, images(policy=writes)) == [
+        ("Image transformation function may only read uploads and write its logs (found ['s3:GetObject', "
+         "'s3:PutObject']).", "image-policy")]
+    other_logs = iv.function_policy(UPLOADS_ARN, "111122223333", "someone-else")
+    assert [m for m, _ in run_stack(rule, images(policy=other_logs))] == [
+        "Image transformation function may write only its own logs (found ['arn:aws:logs:*:111122223333:log-group:"
+        "/aws/lambda/us-east-1.someone-else']).",
+        "Image transformation function may write only its own logs (found ['arn:aws:logs:*:111122223333:log-group:"
+        "/aws/lambda/us-east-1.someone-else:*'])."]
+    assert run_stack(rule, images(attached=True)) == [
+        ("Image transformation role must have no managed policies attached.", "image-role")]
+    assert run_stack(rule, images(trust=("lambda.amazonaws.com", "ec2.amazonaws.com"))) == [
+        ("Image transformation role may be assumed by Lambda only (found ['ec2.amazonaws.com', "
+         "'lambda.amazonaws.com']).", "image-role")]
 
 
 def dns(continents=("NA", "SA"), default=True, signed=True, health=True, table=TABLE, routes=()):

@@ -28,7 +28,8 @@ def test_every_optional_key_is_exercised() -> None:
         if not info.is_required():
             # peers: the primary's only valid value is the default; dbEngine: rds-postgres has its own
             # plan; the CDN providers other than CloudFront have theirs (tests/components/test_cdn.py).
-            if key not in ("hse:peers", "hse:dbEngine", "hse:cdnProvider", "hse:cloudflareZoneId"):
+            if key not in ("hse:peers", "hse:dbEngine", "hse:cdnProvider", "hse:cloudflareZoneId",
+                           "hse:cdnImageOptimization"):
                 assert NON_DEFAULT[key.split(":", 1)[1]] != info.get_default(call_default_factory=True), key
 
 
@@ -257,6 +258,11 @@ PRIMARY_BOUNDS = [
     ("cdnWaf", [True, False], []),
     ("cdnLogRetentionDays", [1, 3650], [0, 3651]),
     ("cloudflareZoneId", [""], [ZONE, "xyz"]),  # a zone id with CloudFront would be read by nothing
+    ("cdnImageOptimization", [True, False], []),
+    ("cdnImageWidths", [[16], [4096], [320, 640], list(range(100, 1001, 100))],
+     [[], [15], [4097], [640, 320], [320, 320], list(range(100, 1101, 100))]),
+    ("cdnImageFormats", [["avif"], ["webp"], ["webp", "avif"]], [[], ["jpeg"], ["avif", "avif"], ["AVIF"]]),
+    ("cdnImageQuality", [30, 95], [29, 96]),
     ("vpnClientCidr", ["172.16.0.0/22", "172.16.0.0/12"], ["172.16.0.0/23", "10.0.0.0/22", "x"]),
     ("vpnServerCertificateArn", [""], ["arn:aws:acm:us-east-1:111122223333:certificate/x"]),
     ("dbInstanceClass", ["db.r6g.large"], ["db.t4g.medium"]),  # Aurora global databases take no burstable class
@@ -386,6 +392,15 @@ EDGE_MESSAGES = [
                                                            "both of blue, green"),
     ({"kubernetesVersion": "1.29"}, "hse:kubernetesVersion", "'1.29' is not a supported EKS version; valid: 1.31, "
                                                              "1.32, 1.33, 1.34, 1.35"),
+    ({"cdnImageWidths": [320, 99999]}, "hse:cdnImageWidths",
+     "[320, 99999] has 99999 outside 16 to 4096 pixels; valid: 1 to 10 widths from 16 to 4096 pixels, ascending, "
+     "e.g. [320, 640, 960, 1280, 1920]"),
+    ({"cdnImageFormats": ["avif", "jxl"]}, "hse:cdnImageFormats",
+     "['avif', 'jxl'] has 'jxl', which is not negotiated by Accept; valid: avif and/or webp, each once, in order of preference, "
+     "e.g. [avif, webp]"),
+    ({"cdnImageOptimization": False, "cdnImageQuality": 70}, "hse:cdnImageQuality",
+     "applies only with image optimization on, and hse:cdnImageOptimization is false, so nothing would read it: "
+     "remove it, or set hse:cdnImageOptimization true"),
     ({"edgeHealthCheckFailureThreshold": 7}, "hse:edgeHealthCheckInterval",
      "the modeled RTO is 300 s, not under the spec's 300 s; use the fast profile (10 s) or a lower failure "
      "threshold or DNS TTL"),
@@ -398,6 +413,20 @@ def test_bad_edge_config_is_named_clearly(tmp_path: Path, changes, key, message)
     edit_stack(project, "us-east", **changes)
     _, problems = validate_stacks(Project(project), ["us-east"])
     assert [str(p) for p in problems] == [f"Pulumi.us-east.yaml: {key}: {message}"]
+
+
+def test_fastlys_image_optimizer_needs_a_known_shield_near_the_primary(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    canada = dict(awsRegion="ca-central-1", availabilityZones=["ca-central-1a", "ca-central-1b", "ca-central-1d"])
+    edit_stack(project, "us-east", cdnProvider="fastly", **canada)
+    _, problems = validate_stacks(Project(project), ["us-east"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.us-east.yaml: hse:cdnImageOptimization: Fastly's Image Optimizer needs a shield POP near the origin, "
+        "and none is known near ca-central-1; valid: a primary in ap-northeast-1, ap-south-1, ap-southeast-1, "
+        "ap-southeast-2, eu-central-1, eu-west-1, eu-west-2, eu-west-3, sa-east-1, us-east-1, us-east-2, us-west-1, "
+        "us-west-2, or image optimization off"]
+    edit_stack(project, "us-east", cdnImageOptimization=False)
+    assert validate_stacks(Project(project), ["us-east"])[1] == []
 
 
 def test_the_fast_profile_allows_a_higher_threshold(tmp_path: Path) -> None:

@@ -45,7 +45,10 @@ def test_redis_health_checks_dns_and_cdn(plans):
     assert {n.stack for n in arch.of_kind("cache")} == {"us-east", "eu-west", "ap-se"}
     assert all(n.label == "Redis 3 shards × 1 replica · cache.r7g.large" for n in arch.of_kind("cache"))
     assert {n.label for n in arch.of_kind("health-check")} == {"health check /api/health · 30 s × 3"}
-    assert arch.node("cdn").label == "CDN (cloudfront) · www.hse-digital.example.com"
+    assert arch.node("cdn").label == ("CDN (cloudfront) · www.hse-digital.example.com · images: avif, webp, "
+                                      "5 widths ≤ 1920 px")
+    transform = plans["us-east"].one("aws:lambda/function:Function", "hse-us-east-cdn-image-transform")
+    assert transform.urn in arch.node("cdn").urns
     assert [(e.source, e.target) for e in arch.edges_of("origin")] == [("cdn", "dns")]
     routing = {e.target: e.label for e in arch.edges_of("routing")}
     assert routing["us-east:app"].startswith("geo: SA, NA") and routing["us-east:app"].endswith("default")

@@ -1,0 +1,1 @@
+"""The CloudFront image transformation function (Lambda@Edge, origin request)."""
