@@ -66,6 +66,7 @@ class DashboardArgs:
     """(metric name, dimension, divisor to seconds) of the engine's replication lag."""
     cdn_distribution_id: pulumi.Input[str]
     error_rate_alarm_percent: int
+    cdn_provider: str = "cloudfront"
     alarm_actions: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
 
 
@@ -77,8 +78,9 @@ def _search(metric: OwnMetric, stat: str) -> str:
     return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', '{stat}', 60)"
 
 def dashboard_body(stack: str, region: str, group_id: str, cluster_id: str, lag: tuple[str, str, int],
-                   distribution_id: str) -> str:
-    """The dashboard's JSON: six metric widgets on a 24-column grid."""
+                   distribution_id: str, cdn_provider: str = "cloudfront") -> str:
+    """The dashboard's JSON: six widgets on a 24-column grid (the CDN's hit ratio is a
+    CloudWatch metric only for CloudFront; other providers report it in their own analytics)."""
     lag_metric, lag_dimension, divisor = lag
 
     def widget(x: int, y: int, title: str, metrics: list, metric_region: str, unit: str = "") -> dict:
@@ -104,7 +106,10 @@ def dashboard_body(stack: str, region: str, group_id: str, cluster_id: str, lag:
                [["AWS/CloudFront", "CacheHitRate", "DistributionId", distribution_id, "Region", "Global"]]
                if distribution_id else search("SEARCH('{AWS/CloudFront,DistributionId,Region} "
                                               "MetricName=\"CacheHitRate\"', 'Average', 300)", "hit %"),
-               GLOBAL_METRICS_REGION, "percent"),
+               GLOBAL_METRICS_REGION, "percent") if cdn_provider == "cloudfront" else
+        {"type": "text", "x": 12, "y": 6, "width": 12, "height": 6, "properties": {
+            "markdown": f"## CDN cache hit ratio\n{cdn_provider} reports the hit ratio in its own analytics; "
+                        "CloudWatch has no metric for it."}},
         # The controller publishes each event in the region it promotes (infra/ops/notify.py).
         widget(0, 12, f"Failovers and failbacks into {stack}", search(_search(FAILOVER_EVENT, "Sum"), "events"),
                region, "count"),
@@ -123,7 +128,8 @@ class RegionDashboard(pulumi.ComponentResource):
         super().__init__("hse:observability:RegionDashboard", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         body = pulumi.Output.all(args.replication_group_id, args.db_cluster_id, args.cdn_distribution_id).apply(
-            lambda ids: dashboard_body(args.stack, args.aws_region, ids[0], ids[1], args.db_lag_metric, ids[2]))
+            lambda ids: dashboard_body(args.stack, args.aws_region, ids[0], ids[1], args.db_lag_metric, ids[2],
+                                       args.cdn_provider))
         dashboard = aws.cloudwatch.Dashboard(f"{name}", dashboard_name=f"{name}", dashboard_body=body, opts=child)
         aws.cloudwatch.MetricAlarm(
             f"{name}-error-rate",

@@ -53,7 +53,8 @@ def build_observability_tier(cfg: StackConfig, others: Mapping[str, StackConfig]
     dashboard = RegionDashboard(physical, DashboardArgs(
         stack=cfg.stack, aws_region=cfg.aws_region, replication_group_id=outputs["cacheReplicationGroupId"],
         db_cluster_id=outputs["dbClusterId"], db_lag_metric=lag, cdn_distribution_id=outputs["cdnDistributionId"],
-        error_rate_alarm_percent=cfg.observability.error_rate_alarm_percent, alarm_actions=(topic_arn,)), home)
+        error_rate_alarm_percent=cfg.observability.error_rate_alarm_percent, alarm_actions=(topic_arn,),
+        cdn_provider=str(outputs.get("cdnProvider", "cloudfront"))), home)
     detection = ThreatDetection(f"{name}-threats", home)
 
     result: dict[str, Any] = {"dashboardName": dashboard.dashboard_name, "guardDutyDetectorId": detection.detector_id,

@@ -345,3 +345,18 @@ def test_readme_and_architecture_show_the_flows_table_of_the_real_plans(plans):
     for doc in ("README.md", "docs/architecture.md"):
         assert table in (root / doc).read_text(), \
             f"{doc}: refresh the table with `python -m infra.cli flows --all --markdown FILE`"
+
+
+def test_with_another_cdn_the_dashboard_reads_no_cloudfront_metric(tmp_path):
+    # The verifier found it: the dashboard read CloudFront's hit ratio for a Fastly service id.
+    from infra.engine import Engine
+    from tests.conftest import copy_project, edit_stack
+    project = copy_project(tmp_path / "project")
+    edit_stack(project, "us-east", cdnProvider="fastly")
+    plans = Engine(project).plan_all()
+    results = verify(plans, flows=["metrics"])
+    assert [r.stack for r in results if not r.ok] == []
+    board = next(r for r in plans[0].resources if r.type == "aws:cloudwatch/dashboard:Dashboard")
+    widgets = json.loads(board.inputs["dashboardBody"])["widgets"]
+    assert widgets[3]["type"] == "text" and "fastly reports the hit ratio" in widgets[3]["properties"]["markdown"]
+    assert "AWS/CloudFront" not in board.inputs["dashboardBody"]
