@@ -88,7 +88,8 @@ class Identities:
         for type_, key in _RESOURCE_POLICIES.items():
             for f in self.plans.of_type(type_):
                 target = f.get(key, "")
-                if target and (arn == target or arn.startswith(f"arn:aws:s3:::{target}")):
+                bucket = f"arn:aws:s3:::{target}"
+                if target and (arn == target or arn == bucket or arn.startswith(f"{bucket}/")):
                     return Policy(f.name, f.get("policy"))
         return None
 

@@ -555,11 +555,14 @@ def test_the_rotation_policy_under_the_evaluator(action, resource, context, allo
 
 def test_the_app_policy_grants_no_sign_in_without_a_proxy():
     proxy = f"arn:aws:rds:eu-west-1:{ACCOUNT}:db-proxy:prx-0123"
-    with_proxy = json.loads(app_policy(ACCOUNT, proxy, "hse_admin", "eu-west-1", "state"))["Statement"]
+    secrets = [f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:db"]
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/k"
+    with_proxy = json.loads(app_policy(ACCOUNT, proxy, "hse_admin", "eu-west-1", "state", secrets, key))["Statement"]
     assert with_proxy[0] == {"Sid": "SignInToTheProxy", "Effect": "Allow", "Action": "rds-db:connect",
                              "Resource": f"arn:aws:rds-db:eu-west-1:{ACCOUNT}:dbuser:prx-0123/hse_admin"}
-    without = json.loads(app_policy(ACCOUNT, "", "hse_admin", "eu-west-1", "state"))["Statement"]
-    assert [s["Sid"] for s in without] == ["ReadTheFailoverState", "PublishTheAppsMetrics"]
+    without = json.loads(app_policy(ACCOUNT, "", "hse_admin", "eu-west-1", "state", secrets, key))["Statement"]
+    assert [s["Sid"] for s in without] == ["ReadItsSecrets", "DecryptItsSecrets", "ReadTheFailoverState",
+                                           "PublishTheAppsMetrics"]
     assert without == with_proxy[1:]
 
 
@@ -574,3 +577,14 @@ def test_the_autoscaler_discovers_with_exactly_the_documented_reads():
     assert scale == {"Sid": "ScaleThisClustersGroups", "Effect": "Allow", "Resource": "*", "Action": [
         "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
         "Condition": {"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/hse-eu-west-eks": "owned"}}}
+
+
+def test_a_bucket_policy_applies_to_its_own_bucket_only(broken):
+    from infra.flows.identity import Identities
+    from infra.flows.plans import PlanSet
+    identities = Identities(PlanSet(broken.all()))
+    policy = broken.find("us-east", "hse-us-east-cdn-uploads-policy")
+    bucket = policy.inputs["bucket"]
+    assert identities.resource_policy(f"arn:aws:s3:::{bucket}/uploads/a.png") is not None
+    assert identities.resource_policy(f"arn:aws:s3:::{bucket}") is not None
+    assert identities.resource_policy(f"arn:aws:s3:::{bucket}-archive/uploads/a.png") is None
