@@ -3,7 +3,7 @@
 For every stack, in deploy order: its Aurora cluster (the primary's creates the global
 cluster from it, the secondaries join), its Redis replication group (and the Global
 Datastore when the plan has one), its Route53 health check with its alarm in us-east-1
-(state OK), its DNS records (geolocation, latency, tenant failover; CDN aliases and
+(state OK), its DNS records (geolocation, latency, weighted, tenant failover; CDN aliases and
 certificate validation records are left out), its EKS cluster and node group at the
 stack's instance count, its alarm topic (with a queue subscribed, so notifications can
 be read back), a replication-lag datapoint, and the state store with every region's
@@ -60,6 +60,8 @@ def _record_set(inputs: dict, checks: dict[str, str]) -> Optional[dict[str, Any]
         rrs["Region"] = policy["region"]
     for policy in inputs.get("failoverRoutingPolicies") or []:
         rrs["Failover"] = policy["type"]
+    for policy in inputs.get("weightedRoutingPolicies") or []:
+        rrs["Weight"] = int(policy["weight"])
     return rrs
 
 
