@@ -37,7 +37,7 @@ from infra.domain.failover_package import HANDLER_NAME
 STOP_CONDITION_TAG = "hse:stop-condition"
 """Tags an alarm that only stops experiments (it notifies no one)."""
 from infra.domain.failover_permissions import controller_policy
-from infra.domain.failover_state import table_definition
+from infra.domain.failover_state import TTL_ATTRIBUTE, table_definition
 
 FIS_METRIC = "FisArmed"
 LOG_RETENTION_DAYS = 365
@@ -109,6 +109,8 @@ class FailoverController(pulumi.ComponentResource):
             attributes=[{"name": d["AttributeName"], "type": d["AttributeType"]} for d in keys["AttributeDefinitions"]],
             server_side_encryption={"enabled": True, "kms_key_arn": args.kms_key_arns[args.home_region]},
             point_in_time_recovery={"enabled": True},
+            # Timeline events carry `expiresAt` (90 days); nothing else does, so nothing else expires.
+            ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             # Global tables replicate through the table's stream.
             stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES", deletion_protection_enabled=True,
             replicas=[{"region_name": r, "kms_key_arn": args.kms_key_arns[r], "point_in_time_recovery": True,

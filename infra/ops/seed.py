@@ -23,7 +23,7 @@ from infra.ops.emulation import Emulation
 from infra.ops.health import HEALTH_METRIC_REGION
 from infra.domain.platform import Platform, PlatformError, RegionRecord
 from infra.ops.plans import PlanView
-from infra.domain.failover_state import table_definition
+from infra.domain.failover_state import TTL_ATTRIBUTE, table_definition
 from infra.ops.state import StateStore
 
 RECORD = "aws:route53/record:Record"
@@ -167,7 +167,10 @@ def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_
 
     for zone_id, batch in changes.items():
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
-    clients("dynamodb", state_region).create_table(**table_definition(state_table))
+    dynamodb = clients("dynamodb", state_region)
+    dynamodb.create_table(**table_definition(state_table))
+    dynamodb.update_time_to_live(TableName=state_table, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
     store = StateStore(clients, state_region, state_table, clock)
     for record in records:
         store.register(record)

@@ -85,6 +85,8 @@ def test_state_table_is_encrypted_with_pitr_and_replicated_everywhere(plan):
     assert sorted(r["regionName"] for r in table.inputs["replicas"]) == ["ap-southeast-1", "us-east-1"]
     assert all(r["pointInTimeRecovery"] and r["kmsKeyArn"] == KEYS[r["regionName"]] for r in table.inputs["replicas"])
     assert (table.inputs["hashKey"], table.inputs["rangeKey"]) == ("pk", "sk")
+    # Timeline events expire (the attribute infra/ops/state.py writes on every event).
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
 
 
 def test_role_allows_exactly_the_calls_the_controller_makes(plan):
