@@ -25,7 +25,7 @@ from typing import Optional
 
 from infra.domain import topology
 from infra.ops.clock import Clock
-from infra.ops.database import PROMOTION_SECONDS
+from infra.ops.database import PROMOTION_SECONDS, DatabaseError
 from infra.ops.operator import Operator
 from infra.domain.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
@@ -230,7 +230,11 @@ class Controller(Operator):
             return outcome
 
         with rec.step("promote", "", promotion, critical=True) as step:
-            step.detail = self.database.promote(failed, target).detail
+            try:
+                step.detail = self.database.promote(failed, target).detail
+            except DatabaseError as exc:
+                step.detail = f"failed: {exc}"
+                raise
         # The new writer is recorded at once: readers of the state see it from here on.
         self.store.set_state(PlatformState(FAILED_OVER, target.stack, self.platform.original_primary.stack,
                                            self.clock.now(), failed.stack))

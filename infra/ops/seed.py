@@ -121,13 +121,17 @@ def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_
                 changes.setdefault(zone_id, []).append({"Action": "CREATE", "ResourceRecordSet": rrs})
 
         rds = clients("rds", region)
+        ec2 = clients("ec2", region)
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        database_group = ec2.create_security_group(GroupName=f"hse-{view.stack}-database", VpcId=vpc,
+                                                   Description=f"{view.stack} database (drill)")["GroupId"]
         if primary:  # the global cluster first: its first member is its writer
             clients("rds", region).create_global_cluster(
                 GlobalClusterIdentifier=out["dbGlobalClusterId"], Engine="aurora-postgresql",
                 EngineVersion=out["dbEngineVersion"], StorageEncrypted=True)
         cluster = rds.create_db_cluster(
             DBClusterIdentifier=out["dbClusterId"], Engine="aurora-postgresql", EngineVersion=out["dbEngineVersion"],
-            StorageEncrypted=True, DeletionProtection=False,
+            StorageEncrypted=True, DeletionProtection=False, VpcSecurityGroupIds=[database_group],
             GlobalClusterIdentifier=out["dbGlobalClusterId"],
             **({"MasterUsername": "hse_admin", "MasterUserPassword": DRILL_PASSWORD} if primary else {}))["DBCluster"]
 

@@ -102,7 +102,7 @@ class StateStore:
 
     def query(self, pk: str, newest_first: bool = False, last: Optional[int] = None) -> list[dict[str, Any]]:
         """The items of partition `pk` in sort-key order (or the `last` ones when newest first)."""
-        return self._pages(self.db.query, last, KeyConditionExpression="pk = :pk",
+        return self._pages(lambda **page: self.db.query(**page), last, KeyConditionExpression="pk = :pk",
                            ExpressionAttributeValues=encode({":pk": pk}), ConsistentRead=True,
                            ScanIndexForward=not newest_first)
 
@@ -111,7 +111,7 @@ class StateStore:
         self.put(f"REGION#{record.stack}", "TOPOLOGY", **record.to_item())
 
     def platform(self) -> Platform:
-        items = self._pages(self.db.scan, FilterExpression="sk = :t", ConsistentRead=True,
+        items = self._pages(lambda **page: self.db.scan(**page), FilterExpression="sk = :t", ConsistentRead=True,
                             ExpressionAttributeValues=encode({":t": "TOPOLOGY"}))
         return Platform.of(RegionRecord.from_item(item) for item in items)
 

@@ -95,7 +95,8 @@ def test_role_allows_exactly_the_calls_the_controller_makes(plan):
     operational = {a for a in actions if not a.startswith(("logs:", "sqs:", "kms:"))}
     assert operational == set(CALLS.values())
     wildcard = [s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"]
-    assert wildcard == ["Metrics", "FailoverEventMetric"]  # CloudWatch has no resource-level permissions
+    # EC2 describes and CloudWatch have no resource-level permissions.
+    assert wildcard == ["FenceGroups", "Metrics", "FailoverEventMetric"]
     dns = next(s for s in policy["Statement"] if s["Sid"] == "Dns")
     assert dns["Resource"] == ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]
 

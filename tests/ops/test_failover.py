@@ -73,24 +73,61 @@ def test_a_bound_tenant_zone_outranks_lag(world):
     assert "tenant t (AS): served by ap-se" in [s.detail for s in outcome.steps if s.name == "residency"]
 
 
-def test_refused_managed_failover_falls_back_to_detach_and_promote(world):
+def _client_error(code: str, operation: str = "FailoverGlobalCluster") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, operation)
+
+
+def _failover_answers(run, *answers) -> list:
+    """FailoverGlobalCluster in eu-west-1 answers each of `answers` in turn (an exception is
+    raised; None lets the emulator perform it). Returns the list of attempts made."""
+    attempts: list = []
+
+    def answer(params, **_):
+        attempts.append(run.clock.now())
+        outcome = answers[min(len(attempts), len(answers)) - 1]
+        if outcome is not None:
+            raise outcome
+
+    run.clients("rds", "eu-west-1").meta.events.register_first("before-call.rds.FailoverGlobalCluster", answer)
+    return attempts
+
+
+def _removed(run) -> list:
+    removed: list = []
+    run.clients("rds", "eu-west-1").meta.events.register(
+        "before-parameter-build.rds.RemoveFromGlobalCluster", lambda params, **_: removed.append(dict(params)))
+    return removed
+
+
+def _cluster_groups(run, stack: str) -> list[str]:
+    region = run.region(stack)
+    cluster = run.clients("rds", region.aws_region).describe_db_clusters(DBClusterIdentifier=region.db_cluster_id)
+    return [g["VpcSecurityGroupId"] for g in cluster["DBClusters"][0]["VpcSecurityGroups"]]
+
+
+def _default_group(run, stack: str) -> str:
+    ec2 = run.clients("ec2", run.region(stack).aws_region)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    return ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                 {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+
+
+def test_refused_managed_failover_detaches_promotes_and_fences_the_old_primary(world):
     run = world()
-
-    def refuse(**_):
-        raise ClientError({"Error": {"Code": "InvalidGlobalClusterStateFault", "Message": "not now"}},
-                          "FailoverGlobalCluster")
-
-    removed = []
-    rds = run.clients("rds", "eu-west-1")
-    rds.meta.events.register_first("before-call.rds.FailoverGlobalCluster", refuse)
-    rds.meta.events.register("before-parameter-build.rds.RemoveFromGlobalCluster",
-                             lambda params, **_: removed.append(dict(params)))
+    _failover_answers(run, _client_error("InvalidGlobalClusterStateFault"))
+    removed = _removed(run)
+    fence = _default_group(run, "us-east")
+    assert _cluster_groups(run, "us-east") != [fence]
     outcome = _lose(run, "us-east")
     promote = next(s for s in outcome.steps if s.name == "promote")
-    west = run.region("eu-west")
+    west, east = run.region("eu-west"), run.region("us-east")
+    vpc = run.clients("ec2", "us-east-1").describe_security_groups(GroupIds=[fence])["SecurityGroups"][0]["VpcId"]
     assert promote.detail == (f"managed failover refused (InvalidGlobalClusterStateFault); detached "
-                              f"{west.db_cluster_id} from {west.db_global_cluster_id} as a standalone writer")
+                              f"{west.db_cluster_id} from {west.db_global_cluster_id} as a standalone writer; "
+                              f"old primary {east.db_cluster_id} fenced (only {fence}, {vpc}'s default group, "
+                              "which admits nothing)")
     assert removed == [{"GlobalClusterIdentifier": west.db_global_cluster_id, "DbClusterIdentifier": west.db_cluster_arn}]
+    assert _cluster_groups(run, "us-east") == [fence]
     assert run.store.state(run.platform).current_primary == "eu-west"
     # Detached: no longer a member, and the failback refuses until it is rebuilt as a secondary.
     assert west.db_cluster_arn not in run.emulation.writer_flags(west.db_global_cluster_id)
@@ -103,6 +140,147 @@ def test_refused_managed_failover_falls_back_to_detach_and_promote(world):
         3, f"replication to us-east is not re-established: eu-west does not lead {west.db_global_cluster_id} "
            "with us-east as a member; rebuild it as a secondary first (docs/runbooks/failback.md, "
            "'After a detach or a promoted replica')")
+
+
+def test_a_fence_the_lost_region_cannot_take_is_reported_not_fatal(world):
+    from botocore.exceptions import EndpointConnectionError
+
+    run = world()
+    _failover_answers(run, _client_error("InvalidGlobalClusterStateFault"))
+
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://rds.us-east-1.amazonaws.com")
+
+    before = _cluster_groups(run, "us-east")
+    run.clients("rds", "us-east-1").meta.events.register_first("before-call.rds.DescribeDBClusters", unreachable)
+    outcome = _lose(run, "us-east")
+    promote = next(s for s in outcome.steps if s.name == "promote")
+    assert (outcome.action, run.store.state(run.platform).current_primary) == ("failed-over", "eu-west")
+    assert promote.detail.endswith(f"old primary {run.region('us-east').db_cluster_id} NOT fenced "
+                                   "(EndpointConnectionError): fence it by hand when us-east-1 answers "
+                                   "(docs/runbooks/failover.md)")
+    run.clients("rds", "us-east-1").meta.events.unregister("before-call.rds.DescribeDBClusters", unreachable)
+    assert _cluster_groups(run, "us-east") == before
+
+
+@pytest.mark.parametrize("error", [
+    _client_error("Throttling"), _client_error("InvalidDBClusterStateFault"), _client_error("InternalFailure"),
+], ids=lambda e: e.response["Error"]["Code"])
+def test_any_other_error_is_retried_with_backoff_then_fails_loudly_without_detaching(world, error):
+    from infra.ops.database import DatabaseError
+
+    run = world()
+    attempts = _failover_answers(run, error)
+    removed = _removed(run)
+    start = run.clock.now()
+    with pytest.raises(DatabaseError) as raised:
+        _lose(run, "us-east")
+    code = error.response["Error"]["Code"]
+    west = run.region("eu-west")
+    assert str(raised.value) == (f"failover_global_cluster to {west.db_cluster_id} failed 3 times ({code}, {code}, "
+                                 f"{code}); nothing detached: a managed failover may still be starting, check "
+                                 "describe-global-clusters (docs/runbooks/failover.md)")
+    assert [t - start for t in attempts] == [0, 2, 6]  # backoff 2 s, then 4 s; no fourth try
+    assert removed == [] and run.emulation.calls == []
+    assert run.writer() == "us-east"
+    state = run.store.state(run.platform)
+    assert (state.mode, state.current_primary) == ("normal", "us-east")
+    assert run.store.holder() is None  # the lock is released for the retry (Lambda's, then the DLQ)
+    promote = [e for e in run.store.events() if e["step"] == "promote"]
+    assert [e["detail"] for e in promote] == [f"failed: {raised.value}"]
+
+
+def test_a_timeout_then_success_is_a_managed_failover(world):
+    from botocore.exceptions import ReadTimeoutError
+
+    run = world()
+    attempts = _failover_answers(run, ReadTimeoutError(endpoint_url="https://rds.eu-west-1.amazonaws.com"),
+                                 _client_error("Throttling"), None)
+    removed = _removed(run)
+    outcome = _lose(run, "us-east")
+    promote = next(s for s in outcome.steps if s.name == "promote")
+    assert len(attempts) == 3 and removed == []
+    assert promote.detail == (f"failover_global_cluster to {run.region('eu-west').db_cluster_id} (AllowDataLoss) "
+                              "after ReadTimeoutError, Throttling")
+    assert (outcome.action, run.writer()) == ("failed-over", "eu-west")
+
+
+def _failover_state(run, status: str, to_arn: str) -> None:
+    """describe_global_clusters (from eu-west-1) reports an operation under way."""
+    def report(parsed, **_):
+        for cluster in parsed.get("GlobalClusters", []):
+            cluster["FailoverState"] = {"Status": status, "ToDbClusterArn": to_arn, "IsDataLossAllowed": True}
+
+    run.clients("rds", "eu-west-1").meta.events.register("after-call.rds.DescribeGlobalClusters", report)
+
+
+def test_a_refusal_while_our_own_accepted_failover_runs_waits_for_it(world):
+    from botocore.exceptions import ReadTimeoutError
+
+    run = world()
+    west = run.region("eu-west")
+    accepted = ReadTimeoutError(endpoint_url="https://rds.eu-west-1.amazonaws.com")
+
+    def timeout_after_acceptance(params, **_):
+        if not run.emulation.calls:  # AWS takes the first call, the answer is lost
+            run.emulation._move_writer({"GlobalClusterIdentifier": west.db_global_cluster_id,
+                                        "TargetDbClusterIdentifier": west.db_cluster_arn}, "eu-west-1")
+            run.emulation.calls.append("rds:FailoverGlobalCluster")
+            raise accepted
+        raise _client_error("InvalidGlobalClusterStateFault")
+
+    run.clients("rds", "eu-west-1").meta.events.register_first("before-call.rds.FailoverGlobalCluster",
+                                                               timeout_after_acceptance)
+    _failover_state(run, "failing-over", west.db_cluster_arn)
+    removed = _removed(run)
+    outcome = _lose(run, "us-east")
+    promote = next(s for s in outcome.steps if s.name == "promote")
+    assert removed == []
+    assert promote.detail == f"failover_global_cluster to {west.db_cluster_id} already failing-over; waited for it"
+    assert (outcome.action, run.writer()) == ("failed-over", "eu-west")
+
+
+@pytest.mark.parametrize("status", ["pending", "failing-over", "switching-over", "cancelling"])
+def test_no_detach_while_another_operation_runs_on_the_global_cluster(world, status):
+    from infra.ops.database import DatabaseError
+
+    run = world()
+    _failover_answers(run, _client_error("InvalidGlobalClusterStateFault"))
+    other = run.region("ap-se").db_cluster_arn
+    _failover_state(run, status, other)
+    removed = _removed(run)
+    with pytest.raises(DatabaseError, match=f"managed failover refused \\(InvalidGlobalClusterStateFault\\) while "
+                                            f"{status} to {other} runs on .*; nothing detached"):
+        _lose(run, "us-east")
+    assert removed == [] and run.writer() == "us-east"
+
+
+def test_an_unreadable_global_cluster_is_never_detached(world):
+    from infra.ops.database import DatabaseError
+
+    run = world()
+    _failover_answers(run, _client_error("InvalidGlobalClusterStateFault"))
+
+    def throttled(**_):
+        raise _client_error("Throttling", "DescribeGlobalClusters")
+
+    run.clients("rds", "eu-west-1").meta.events.register_first("before-call.rds.DescribeGlobalClusters", throttled)
+    removed = _removed(run)
+    with pytest.raises(DatabaseError, match="cannot tell whether a failover is already running"):
+        _lose(run, "us-east")
+    assert removed == []
+
+
+@pytest.mark.parametrize("code", ["GlobalClusterNotFoundFault", "DBClusterNotFoundFault"])
+def test_an_unknown_identifier_fails_at_once(world, code):
+    from infra.ops.database import DatabaseError
+
+    run = world()
+    attempts = _failover_answers(run, _client_error(code))
+    removed = _removed(run)
+    with pytest.raises(DatabaseError, match=f": {code}; nothing detached"):
+        _lose(run, "us-east")
+    assert len(attempts) == 1 and removed == []
 
 
 def test_rds_postgres_promotes_the_read_replica():
