@@ -28,6 +28,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
                     detection_seconds=int(env.get("HSE_DETECTION_SECONDS", "90")),
                     dns_ttl_seconds=int(env.get("HSE_DNS_TTL_SECONDS", "60")),
                     rpo_seconds=int(env.get("HSE_RPO_SECONDS", "60")),
+                    watchdog_threshold=int(env.get("HSE_WATCHDOG_THRESHOLD", "3")),
                     dry_run=env.get("HSE_DRY_RUN", "false").lower() == "true")
 
 

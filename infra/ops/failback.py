@@ -75,7 +75,7 @@ class Failback(Operator):
                            f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a "
                            "member; rebuild it as a secondary first (docs/runbooks/failback.md, 'After a detach "
                            "or a promoted replica')", NOT_READY), None
-        lag = self.health.replication_lag_seconds(home)
+        lag = self.health.replication_lag_seconds(home, interim)
         if lag is None:
             return self._not_ready(f"{home.stack}'s replication lag is unknown (no datapoint in 5 minutes)"), None
         if lag > s.rpo_seconds:

@@ -65,12 +65,14 @@ def _record_set(inputs: dict, checks: dict[str, str]) -> Optional[dict[str, Any]
     return rrs
 
 
-def lag_datapoint(clients, region: RegionRecord, milliseconds: float, at: float) -> None:
-    """A replication-lag datapoint for `region`'s cluster, as Aurora publishes it."""
+def lag_datapoint(clients, region: RegionRecord, milliseconds: float, at: float, source_region: str) -> None:
+    """A replication-lag datapoint for `region`'s cluster behind the writer in `source_region`,
+    as Aurora publishes it (`DBClusterIdentifier` and `SourceRegion`)."""
     clients("cloudwatch", region.aws_region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
         "MetricName": "AuroraGlobalDBReplicationLag", "Value": milliseconds, "Unit": "Milliseconds",
         "Timestamp": datetime.fromtimestamp(at, timezone.utc),
-        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": region.db_cluster_id}]}])
+        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": region.db_cluster_id},
+                       {"Name": "SourceRegion", "Value": source_region}]}])
 
 
 def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_region: str, state_table: str,
@@ -165,7 +167,9 @@ def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_
         record = dataclasses.replace(record, db_cluster_arn=cluster["DBClusterArn"], hosted_zone_id=zone_id,
                                      health_check_id=checks[out["healthCheckId"]], alarm_topic_arn=topic)
         if not primary:
-            lag_datapoint(clients, record, SEEDED_LAG_MS[min(secondaries, len(SEEDED_LAG_MS) - 1)], clock.now())
+            writer = next(r for r in records if r.role == "primary")
+            lag_datapoint(clients, record, SEEDED_LAG_MS[min(secondaries, len(SEEDED_LAG_MS) - 1)], clock.now(),
+                          writer.aws_region)
             secondaries += 1
         records.append(record)
 

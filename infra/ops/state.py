@@ -17,6 +17,7 @@ Items (partition key `pk`, sort key `sk`):
 | `REGION#<stack>` | `HEALTH` | healthy or not, and since when |
 | `REGION#<stack>` | `TOPOLOGY` | the region's identifiers (`RegionRecord`), written by its stack |
 | `REGION#<stack>` | `CAPACITY` | the HPA minimum and node count the cluster side must apply |
+| `REGION#<stack>` | `PROBE` | the watchdog's consecutive failed probes of the region (`infra/ops/watchdog.py`) |
 | `EVENTS` | `<time>#<seq>` | the timeline: operation, step, detail, modeled and measured seconds; `expiresAt` |
 
 Reads never assume one page: a Query or Scan returns at most 1 MB (or `Limit` items) and a
@@ -144,6 +145,14 @@ class StateStore:
 
     def capacity(self, stack: str) -> Optional[dict[str, Any]]:
         return self.get(f"REGION#{stack}", "CAPACITY")
+
+    def probe_result(self, stack: str, healthy: bool) -> tuple[int, int]:
+        """Count a watchdog probe: (consecutive failures now, consecutive failures before)."""
+        current = self.get(f"REGION#{stack}", "PROBE")
+        before = int(current["failures"]) if current else 0
+        failures = 0 if healthy else before + 1
+        self.put(f"REGION#{stack}", "PROBE", failures=failures, updated_at=self.clock.now())
+        return failures, before
 
     # -- the lock ---------------------------------------------------------------------
     def acquire(self, operation: str) -> Optional[str]:

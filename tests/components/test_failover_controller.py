@@ -110,12 +110,28 @@ def test_health_alarm_events_are_taken_in_us_east_1_and_forwarded_home(plan):
     targets = plan.find("aws:cloudwatch/eventTarget:EventTarget")
     arns = sorted(t.inputs["arn"] for t in targets)
     assert arns.count("arn:aws:events:eu-west-1:111122223333:event-bus/default") == 2
-    assert len(plan.find("aws:lambda/permission:Permission")) == 2
+    assert len(plan.find("aws:lambda/permission:Permission")) == 3  # two forwarded rules and the watchdog
+
+
+def test_the_watchdog_ticks_from_the_home_region_without_us_east_1(plan):
+    rule = next(r for r in plan.find("aws:cloudwatch/eventRule:EventRule")
+                if r.inputs["name"] == "hse-production-failover-watchdog")
+    assert (_region(plan, rule), rule.inputs["scheduleExpression"]) == ("eu-west-1", "rate(1 minute)")
+    function = plan.single("aws:lambda/function:Function")
+    (target,) = [t for t in plan.find("aws:cloudwatch/eventTarget:EventTarget") if t.inputs["rule"] == rule.outputs["name"]]
+    assert target.inputs["arn"] == function.outputs["arn"]
+    assert json.loads(target.inputs["input"]) == {"source": "hse.watchdog", "detail-type": "HSE Watchdog Tick",
+                                                  "detail": {}}
+    permission = next(p for p in plan.find("aws:lambda/permission:Permission")
+                      if p.inputs["sourceArn"] == rule.outputs["arn"])
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert function.inputs["environment"]["variables"]["HSE_WATCHDOG_THRESHOLD"] == "3"
 
 
 def test_in_us_east_1_the_rules_invoke_the_function_directly(same_region_plan):
     rules = same_region_plan.find("aws:cloudwatch/eventRule:EventRule")
-    assert sorted(r.inputs["name"] for r in rules) == ["hse-production-failover-health", "hse-production-failover-rds"]
+    assert sorted(r.inputs["name"] for r in rules) == ["hse-production-failover-health", "hse-production-failover-rds",
+                                                       "hse-production-failover-watchdog"]
     function = same_region_plan.single("aws:lambda/function:Function")
     assert {t.inputs["arn"] for t in same_region_plan.find("aws:cloudwatch/eventTarget:EventTarget")} == {
         function.outputs["arn"]}
