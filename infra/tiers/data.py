@@ -125,7 +125,8 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
     DatabaseAlarms(f"{name}-db-alarms", DatabaseAlarmsArgs(
         engine=db.engine, replica=not cfg.is_primary, cluster_id=database.cluster_id,
         lag_threshold_seconds=db.replication_lag_alarm_seconds, max_connections=klass.max_connections,
-        memory_gib=klass.memory_gib, alarm_actions=tuple(alarm_actions)), home)
+        memory_gib=klass.memory_gib, alarm_actions=tuple(alarm_actions),
+        source_region="" if cfg.is_primary else primary_exports.aws_region), home)
 
     # Apps on a secondary read through the read-only endpoint; its read/write one works after promotion.
     app_endpoint = (proxy.endpoint if cfg.is_primary else proxy.read_only_endpoint) if proxy \

@@ -268,7 +268,8 @@ def test_secondaries_alarm_on_replication_lag_below_the_rpo(plans, stack) -> Non
     lag = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"hse-{stack}-db-alarms-replication-lag")
     assert (lag.input("namespace"), lag.input("metricName")) == ("AWS/RDS", "AuroraGlobalDBReplicationLag")
     assert lag.input("threshold") == 30_000  # milliseconds: 30 s of the 60 s RPO
-    assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"]}
+    # As Aurora publishes it: the secondary cluster and the primary's region (components/database_alarms.py).
+    assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"], "SourceRegion": "us-east-1"}
     assert lag.input("treatMissingData") == "breaching"
     # Every alarm notifies the region's alarm topic.
     assert lag.input("alarmActions") == lag.input("okActions") == [plans[stack].outputs["alarmTopicArn"]]
@@ -338,3 +339,11 @@ def test_a_secondary_without_its_credentials_replica_is_told_to_deploy_the_prima
         "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' replicates no database credentials to eu-west-1 "
         "yet; run `pulumi up --stack us-east` first, then this stack"]
     assert info.value.declared == []
+
+
+def test_an_aurora_lag_alarm_without_its_source_region_is_refused() -> None:
+    from components.database_alarms import DatabaseAlarms, DatabaseAlarmsArgs
+
+    with pytest.raises(ValueError, match="needs source_region"):
+        DatabaseAlarms("x", DatabaseAlarmsArgs(engine="aurora-postgresql", replica=True, cluster_id="c",
+                                               lag_threshold_seconds=30, max_connections=100, memory_gib=16))
