@@ -46,8 +46,9 @@ class FailbackSettings:
 
 class Failback(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: FailbackSettings = FailbackSettings(),
-                 platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None):
-        super().__init__(clients, store, clock, platform)
+                 platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None,
+                 hpa_api=None):
+        super().__init__(clients, store, clock, platform, hpa_api)
         self.settings = settings
         self.on_poll = on_poll
         """Called at every health poll with the current weight (the drill injects failures here)."""

@@ -83,8 +83,8 @@ class Candidate:
 
 class Controller(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: Settings = Settings(),
-                 platform: Optional[Platform] = None):
-        super().__init__(clients, store, clock, platform)
+                 platform: Optional[Platform] = None, hpa_api=None):
+        super().__init__(clients, store, clock, platform, hpa_api)
         self.settings = settings
 
     # -- deciding ---------------------------------------------------------------------
