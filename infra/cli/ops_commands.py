@@ -311,7 +311,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _state_args(failover)
     failover.set_defaults(func=cmd_failover)
 
-    failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag <= RPO)")
+    failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag under the RPO)")
     failback.add_argument("--step-hold", type=_seconds, default=120, help="seconds each weight step is held")
     failback.add_argument("--dry-run", action="store_true", help="check the gates and print the plan")
     failback.add_argument("--apply-hpa", action="store_true",

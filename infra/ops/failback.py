@@ -6,7 +6,7 @@ Gates, checked before anything changes (exit 3, "not ready", when one fails):
 - replication is re-established: its cluster is a member of the global cluster again
   (Aurora rebuilds the old primary as a secondary when its region returns after a
   managed failover; after a detach-and-promote it must be rebuilt, see the runbook);
-- its replication lag is known and within the RPO budget (60 s).
+- its replication lag is known and under the RPO budget (60 s: the spec's RPO is under a minute).
 
 Then, under the platform lock: the planned `switchover_global_cluster` back (no data
 loss), the Global Datastore back, the interim primary scaled back to its own size, and
@@ -79,8 +79,8 @@ class Failback(Operator):
         lag = self.health.replication_lag_seconds(home, interim)
         if lag is None:
             return self._not_ready(f"{home.stack}'s replication lag is unknown (no datapoint in 5 minutes)"), None
-        if lag > s.rpo_seconds:
-            return self._not_ready(f"{home.stack}'s replication lag {lag:.1f} s exceeds the RPO budget of "
+        if lag >= s.rpo_seconds:  # the spec's RPO is *under* a minute
+            return self._not_ready(f"{home.stack}'s replication lag {lag:.1f} s is not under the RPO budget of "
                                    f"{s.rpo_seconds} s"), lag
         return None, lag
 

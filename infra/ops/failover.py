@@ -237,8 +237,8 @@ class Controller(Operator):
         ranking = ", ".join(f"{c.region.stack} (lag {'unknown' if c.lag_seconds is None else f'{c.lag_seconds:.1f} s'}"
                             f"{', in zone' if c.in_zone else ''})" for c in candidates)
         rec.note("decide", f"target {target.stack}; candidates {ranking}"
-                           + ("" if lag is None or lag <= s.rpo_seconds else
-                              f"; lag {lag:.1f} s exceeds the RPO of {s.rpo_seconds} s"))
+                           + ("" if lag is None or lag < s.rpo_seconds else
+                              f"; lag {lag:.1f} s is not under the RPO of {s.rpo_seconds} s"))
         for line in self.residency_report(failed):
             rec.note("residency", line)
         promotion = PROMOTION_SECONDS[target.db_engine]

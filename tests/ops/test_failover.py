@@ -59,7 +59,68 @@ def test_lag_over_the_rpo_is_reported_but_does_not_block_an_unplanned_failover(w
     outcome = _lose(run, "us-east")
     decide = next(s for s in outcome.steps if s.name == "decide")
     assert outcome.target == "eu-west"
-    assert decide.detail.endswith("lag 61.0 s exceeds the RPO of 60 s")
+    assert decide.detail.endswith("lag 61.0 s is not under the RPO of 60 s")
+
+
+def test_an_unknown_lag_is_never_taken_as_zero(world):
+    run = world()
+    run.clock.advance(301)          # the seeded datapoints (eu-west 0.35 s, ap-se 0.9 s) leave the 5-minute window
+    run.lag("ap-se", 45_000)        # ap-se lags 45 s; eu-west's lag is unknown
+    outcome = _lose(run, "us-east")
+    decide = next(s for s in outcome.steps if s.name == "decide")
+    assert (outcome.target, run.writer()) == ("ap-se", "ap-se")   # known 45 s beats unknown (never 0)
+    assert decide.detail == "target ap-se; candidates ap-se (lag 45.0 s), eu-west (lag unknown)"
+    assert outcome.rpo_seconds == pytest.approx(45.0)
+
+
+def test_with_every_lag_unknown_the_deploy_order_decides_and_the_rpo_is_unknown(world):
+    run = world()
+    run.clock.advance(301)
+    outcome = _lose(run, "us-east")
+    assert (outcome.target, outcome.rpo_seconds) == ("eu-west", None)
+
+
+def test_a_lag_datapoint_without_its_source_region_is_not_read(world):
+    """CloudWatch matches a metric's full dimension set: Aurora's lag has SourceRegion too."""
+    from datetime import datetime, timezone
+
+    from infra.ops.health import HealthReader
+
+    run = world()
+    run.clock.advance(301)
+    west = run.region("eu-west")
+    run.clients("cloudwatch", "eu-west-1").put_metric_data(Namespace="AWS/RDS", MetricData=[{
+        "MetricName": "AuroraGlobalDBReplicationLag", "Value": 100.0, "Unit": "Milliseconds",
+        "Timestamp": datetime.fromtimestamp(run.clock.now(), timezone.utc),
+        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": west.db_cluster_id}]}])
+    reader = HealthReader(run.clients, run.clock)
+    assert reader.replication_lag_seconds(west, run.region("us-east")) is None
+    run.lag("eu-west", 250)
+    assert reader.replication_lag_seconds(west, run.region("us-east")) == pytest.approx(0.25)
+    assert reader.replication_lag_seconds(west, run.region("ap-se")) is None  # another writer's region
+
+
+@pytest.mark.parametrize("lag_ms,said", [(60_000, True), (59_999, False)])
+def test_the_decision_says_when_the_lag_is_not_under_the_rpo(world, lag_ms, said):
+    run = world()
+    run.lag("eu-west", lag_ms)
+    run.lag("ap-se", 90_000)
+    decide = next(s for s in _lose(run, "us-east").steps if s.name == "decide")
+    assert decide.detail.endswith(f"; lag {lag_ms / 1000:.1f} s is not under the RPO of 60 s") is said
+
+
+def test_the_failed_regions_users_are_held_on_the_target_at_0_and_100(world):
+    from infra.ops.traffic import Traffic, shift_name
+
+    run = world()
+    _lose(run, "us-east")
+    home, west = run.region("us-east"), run.region("eu-west")
+    records = {r["SetIdentifier"]: r for r in Traffic(run.clients).records(home.hosted_zone_id, shift_name(home))}
+    assert {i: (r["Weight"], r["ResourceRecords"][0]["Value"], r["HealthCheckId"]) for i, r in records.items()} == {
+        "shift-us-east-us-east": (0, home.regional_endpoint, home.health_check_id),
+        "shift-us-east-eu-west": (100, west.regional_endpoint, west.health_check_id)}
+    geo = Traffic(run.clients).geo_records(home)
+    assert geo and {r["ResourceRecords"][0]["Value"] for r in geo} == {shift_name(home)}
 
 
 def test_a_bound_tenant_zone_outranks_lag(world):

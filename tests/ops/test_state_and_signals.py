@@ -138,8 +138,65 @@ def test_lambda_handler_fails_over_and_ignores_foreign_events(world, monkeypatch
     assert again["action"] == "noop"
 
 
+@pytest.mark.parametrize("action,code,done", [
+    ("ignored", 0, True), ("noop", 0, True), ("recorded", 0, True), ("failed-over", 0, True), ("dry-run", 0, True),
+    ("suppressed", 1, True),           # escalated to operators on SNS already
+    ("noop", 1, False),                # no healthy region to promote: retried, then dead-lettered
+    ("failed-over", 1, False), ("rolled-back", 1, False), ("not-ready", 3, False), ("something-new", 0, False),
+])
+def test_unexpected_outcomes_are_retried_then_dead_lettered(monkeypatch, action, code, done):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("HSE_STATE_TABLE", "hse-test-state")
+    monkeypatch.setattr(handler, "Clients", lambda: None)
+    monkeypatch.setattr(handler, "StateStore", lambda *args: None)
+    result = {"action": action, "code": code, "detail": "d"}
+    monkeypatch.setattr(handler, "handle", lambda *args: result)
+    assert handler.finished(result) is done
+    if done:
+        assert handler.lambda_handler({}, None) is result
+    else:
+        with pytest.raises(RuntimeError, match=f"failover controller: {action} \\(code {code}\\): d"):
+            handler.lambda_handler({}, None)
+
+
+def test_an_error_inside_the_controller_is_not_swallowed(monkeypatch):
+    from infra.ops.database import DatabaseError
+
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("HSE_STATE_TABLE", "hse-test-state")
+    monkeypatch.setattr(handler, "Clients", lambda: None)
+    monkeypatch.setattr(handler, "StateStore", lambda *args: None)
+
+    def fail(*args):
+        raise DatabaseError("failover_global_cluster failed 3 times")
+
+    monkeypatch.setattr(handler, "handle", fail)
+    with pytest.raises(DatabaseError):
+        handler.lambda_handler({}, None)
+
+
+def test_a_routine_ok_notification_is_not_a_failure(world, monkeypatch):
+    run = world()
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("HSE_STATE_TABLE", "hse-test-state")
+    monkeypatch.setattr(handler, "Clients", lambda: run.clients)
+    sns_ok = {"Records": [{"Sns": {"Message": json.dumps({
+        "AlarmName": run.s.alarms["us-east"], "NewStateValue": "OK", "Trigger": {
+            "Namespace": "AWS/Route53", "MetricName": "HealthCheckStatus",
+            "Dimensions": [{"name": "HealthCheckId", "value": run.region("us-east").health_check_id}]}})}}]}
+    for event in (run.event("us-east", True), sns_ok):
+        result = handler.lambda_handler(event, None)
+        assert (result["action"], result["code"], result["target"]) == ("recorded", 0, "")
+        assert result["detail"].startswith("us-east region recovered")
+    assert run.writer() == "us-east" and run.emulation.calls == []
+    assert run.store.state(run.platform).mode == "normal"
+    assert run.notifications("us-east") == [] and run.failover_events("eu-west") == 0
+
+
 def test_settings_from_the_environment():
     settings = handler.settings_from_env({"HSE_HOLD_DOWN_SECONDS": "600", "HSE_DETECTION_SECONDS": "30",
                                           "HSE_DNS_TTL_SECONDS": "30", "HSE_RPO_SECONDS": "45", "HSE_DRY_RUN": "TRUE"})
     assert (settings.hold_down_seconds, settings.detection_seconds, settings.dns_ttl_seconds, settings.rpo_seconds,
             settings.dry_run) == (600, 30, 30, 45, True)
+    assert settings.watchdog_threshold == 3
+    assert handler.settings_from_env({"HSE_WATCHDOG_THRESHOLD": "5"}).watchdog_threshold == 5
