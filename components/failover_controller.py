@@ -12,6 +12,10 @@ queue, and the AWS FIS experiment templates of the DR drill's scenarios.
   (`event_provider`); when the controller lives elsewhere, that rule forwards to the
   home region's default event bus, where a second rule invokes the function. A second
   pattern takes RDS failure events of the primary's clusters (a database-only failure).
+- **Watchdog**: when us-east-1 itself is lost, so are the alarms and that rule. A schedule
+  in the home region (`rate(1 minute)`) ticks the function, which then probes every
+  region's health endpoint itself and fails the primary over after 3 failed ticks
+  (`infra/ops/watchdog.py`; it does nothing while the alarms answer).
 - **Idempotency**: reserved concurrency 1 (one invocation at a time) on top of the
   state store's lock; failed invocations go to the dead-letter queue after retries.
 - **FIS, disabled by default**: a FIS template has no enabled flag. These have no
@@ -37,7 +41,8 @@ from infra.domain.failover_package import HANDLER_NAME
 STOP_CONDITION_TAG = "hse:stop-condition"
 """Tags an alarm that only stops experiments (it notifies no one)."""
 from infra.domain.failover_permissions import controller_policy
-from infra.domain.failover_state import table_definition
+from infra.domain.failover_state import TTL_ATTRIBUTE, table_definition
+from infra.domain.rto import WATCHDOG_EVENT, WATCHDOG_SCHEDULE, WATCHDOG_THRESHOLD
 
 FIS_METRIC = "FisArmed"
 LOG_RETENTION_DAYS = 365
@@ -109,6 +114,8 @@ class FailoverController(pulumi.ComponentResource):
             attributes=[{"name": d["AttributeName"], "type": d["AttributeType"]} for d in keys["AttributeDefinitions"]],
             server_side_encryption={"enabled": True, "kms_key_arn": args.kms_key_arns[args.home_region]},
             point_in_time_recovery={"enabled": True},
+            # Timeline events carry `expiresAt` (90 days); nothing else does, so nothing else expires.
+            ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             # Global tables replicate through the table's stream.
             stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES", deletion_protection_enabled=True,
             replicas=[{"region_name": r, "kms_key_arn": args.kms_key_arns[r], "point_in_time_recovery": True,
@@ -137,7 +144,8 @@ class FailoverController(pulumi.ComponentResource):
             environment={"variables": {
                 "HSE_STATE_TABLE": table.name, "HSE_HOLD_DOWN_SECONDS": str(args.hold_down_seconds),
                 "HSE_DETECTION_SECONDS": str(args.detection_seconds), "HSE_DNS_TTL_SECONDS": str(args.dns_ttl_seconds),
-                "HSE_RPO_SECONDS": str(args.rpo_seconds), "HSE_DRY_RUN": "false"}},
+                "HSE_RPO_SECONDS": str(args.rpo_seconds), "HSE_WATCHDOG_THRESHOLD": str(WATCHDOG_THRESHOLD),
+                "HSE_DRY_RUN": "false"}},
             logging_config={"log_format": "Text", "log_group": logs.name},
             tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, logs]))
         aws.lambda_.FunctionEventInvokeConfig(f"{name}-retries", function_name=function.name,
@@ -175,6 +183,16 @@ class FailoverController(pulumi.ComponentResource):
                 description=f"{label} events forwarded from us-east-1", event_pattern=pattern,
                 tags=dict(args.tags), opts=child)
             self._invoke(f"{name}-{label}-forwarded", forwarded, function, child)
+
+        # The watchdog: a tick every minute from the home region, independent of us-east-1.
+        tick = aws.cloudwatch.EventRule(f"{name}-watchdog-rule", name=f"{prefix}-failover-watchdog",
+                                        description="ticks the failover controller's watchdog (detection without "
+                                                    "us-east-1)", schedule_expression=WATCHDOG_SCHEDULE,
+                                        tags=dict(args.tags), opts=child)
+        aws.cloudwatch.EventTarget(f"{name}-watchdog-target", rule=tick.name, arn=function.arn,
+                                   input=json.dumps(WATCHDOG_EVENT), opts=child)
+        aws.lambda_.Permission(f"{name}-watchdog-invoke", action="lambda:InvokeFunction", function=function.name,
+                               principal="events.amazonaws.com", source_arn=tick.arn, opts=child)
 
         self.experiment_template_ids = self._experiments(name, args, events)
         self.function_arn = function.arn

@@ -23,10 +23,8 @@ from typing import Literal, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from infra.domain.naming import APP_LABEL, NEAREST_LABEL, host
-
-HEALTH_PATH = "/api/health"
-"""The spec's health endpoint (HTTP 200 when the app, its database and its Redis answer)."""
+from infra.domain.naming import APP_LABEL, HEALTH_PATH, NEAREST_LABEL, host  # noqa: F401 (HEALTH_PATH re-exported)
+from infra.domain.rto import HEALTH_ALARM_EVALUATION_PERIODS, HEALTH_ALARM_PERIOD_SECONDS
 
 
 @dataclass(frozen=True)
@@ -92,14 +90,15 @@ class GeoDns(pulumi.ComponentResource):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{suffix}", alarm_description=f"{args.stack} ({args.aws_region}) {description}",
                 namespace="AWS/Route53", metric_name=metric, dimensions={"HealthCheckId": check.id},
-                statistic=statistic, period=60, evaluation_periods=periods, datapoints_to_alarm=periods,
+                statistic=statistic, period=HEALTH_ALARM_PERIOD_SECONDS, evaluation_periods=periods,
+                datapoints_to_alarm=periods,
                 comparison_operator=comparison, threshold=threshold, treat_missing_data=missing,
                 alarm_actions=list(args.alarm_actions), ok_actions=list(args.alarm_actions),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.alarm_provider))
 
         alarm("health-alarm", f"failed {args.failure_threshold} consecutive health checks of "
                               f"{self.endpoint}{HEALTH_PATH}: Route53 routes its users elsewhere",
-              "HealthCheckStatus", "Minimum", 1, "LessThanThreshold", 1, "breaching")
+              "HealthCheckStatus", "Minimum", HEALTH_ALARM_EVALUATION_PERIODS, "LessThanThreshold", 1, "breaching")
         alarm("latency-alarm", f"answers {HEALTH_PATH} slower than {args.latency_alarm_ms} ms for 3 minutes",
               "TimeToFirstByte", "Average", 3, "GreaterThanThreshold", args.latency_alarm_ms, "missing")
 

@@ -114,7 +114,9 @@ def main(project_dir: Path) -> None:
     routing = build_routing_table([DeployedRegion(c.stack, c.aws_region, c.is_primary, c.deploy_order)
                                    for c in (cfg, *others.values())])
     topic_arn, edge_topic_arn = alarm_topics(cfg, providers, key_arns, primary)
-    data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary, alarm_actions=(topic_arn,))
+    data = build_data_tier(cfg, others, providers, account_id, region, key_arns, primary, alarm_actions=(topic_arn,),
+                           earlier_vault_arns=[p.backup_vault_arn
+                                               for p in sorted(peers.values(), key=lambda p: p.deploy_order)])
     cache = build_cache_tier(cfg, providers, region, key_arns[cfg.aws_region], primary, alarm_actions=(topic_arn,),
                              account_id=account_id)
     edge_cfg = edge_settings(cfg, others)

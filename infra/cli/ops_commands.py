@@ -1,5 +1,5 @@
 """The operational subcommands of `python -m infra.cli`: deploy, drill, failover,
-failback and failover-status. `register` adds them to the CLI's parser; each returns an
+failback, failover-status and hpa-reconcile. `register` adds them to the CLI's parser; each returns an
 exit code and reports a user's mistake as one line (`UserError`), never a traceback.
 
 Exit codes: 0 done, 1 failed or halted (a rollout gate, a rolled-back failback, a drill
@@ -89,7 +89,7 @@ def cmd_failover(args: argparse.Namespace, console: Any) -> int:
 
     clients, store = _store(args)
     settings = Settings(hold_down_seconds=0 if args.force else args.hold_down, dry_run=args.dry_run)
-    controller = Controller(clients, store, Clock(), settings)
+    controller = Controller(clients, store, Clock(), settings, hpa_api=_hpa_api(args))
     controller.platform.region(args.stack)  # an unknown stack is a one-line error
     return print_outcome(controller.handle(Signal(args.stack, args.component, "ALARM", "operator", operator=True)), console)
 
@@ -101,7 +101,35 @@ def cmd_failback(args: argparse.Namespace, console: Any) -> int:
 
     clients, store = _store(args)
     settings = FailbackSettings(step_hold_seconds=args.step_hold, dry_run=args.dry_run)
-    return print_outcome(Failback(clients, store, Clock(), settings).run(), console)
+    return print_outcome(Failback(clients, store, Clock(), settings, hpa_api=_hpa_api(args)).run(), console)
+
+
+def _hpa_api(args: argparse.Namespace):
+    """With --apply-hpa: each region's cluster through the kubeconfig context named after it."""
+    if not args.apply_hpa:
+        return None
+    from infra.ops.hpa import api_for_region
+
+    return api_for_region
+
+
+@_guarded
+def cmd_hpa_reconcile(args: argparse.Namespace, console: Any) -> int:
+    """Apply the HPA minimum the controller recorded for a region (`infra/ops/hpa.py`)."""
+    from infra.ops.hpa import HpaError, HpaReconciler, kubernetes_api
+
+    _, store = _store(args)
+    region = store.platform().region(args.stack)
+    try:
+        api = kubernetes_api(context=args.context or region.eks_cluster_name, in_cluster=args.in_cluster)
+        console.print(f"{args.stack}: {HpaReconciler(api).from_state(store, args.stack)}")
+    except HpaError as exc:
+        raise _user_error(str(exc)) from None
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] in ("kubernetes", "urllib3"):
+            raise _user_error(f"Kubernetes API of {region.eks_cluster_name}: {type(exc).__name__}: {exc}") from None
+        raise
+    return 0
 
 
 @_guarded
@@ -277,14 +305,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     failover.add_argument("--force", action="store_true", help="ignore the hold-down (an operator's decision)")
     failover.add_argument("--hold-down", type=_seconds, default=900, help="anti-flapping hold-down, seconds")
     failover.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    failover.add_argument("--apply-hpa", action="store_true",
+                          help="also patch the promoted region's HPA minimum through its cluster's API "
+                               "(kubeconfig context named after the EKS cluster)")
     _state_args(failover)
     failover.set_defaults(func=cmd_failover)
 
-    failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag <= RPO)")
+    failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag under the RPO)")
     failback.add_argument("--step-hold", type=_seconds, default=120, help="seconds each weight step is held")
     failback.add_argument("--dry-run", action="store_true", help="check the gates and print the plan")
+    failback.add_argument("--apply-hpa", action="store_true",
+                          help="also patch the interim region's HPA minimum back through its cluster's API")
     _state_args(failback)
     failback.set_defaults(func=cmd_failback)
+
+    reconcile = sub.add_parser("hpa-reconcile", help="apply the HPA minimum the controller recorded for a region "
+                                                     "(REGION#<stack>/CAPACITY) through its cluster's API")
+    reconcile.add_argument("--stack", required=True, help="the region whose HPAs to patch")
+    reconcile.add_argument("--context", help="kubeconfig context (default: the region's EKS cluster name)")
+    reconcile.add_argument("--in-cluster", action="store_true",
+                           help="use the pod's service account (a CronJob in the cluster)")
+    _state_args(reconcile)
+    reconcile.set_defaults(func=cmd_hpa_reconcile)
 
     status = sub.add_parser("failover-status", help="what /api/health/failover and /api/regions/status answer")
     _state_args(status)
@@ -292,4 +334,4 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m infra.cli` is the entry
-    sys.exit("run: python -m infra.cli deploy|drill|failover|failback|failover-status")
+    sys.exit("run: python -m infra.cli deploy|drill|failover|failback|failover-status|hpa-reconcile")

@@ -206,8 +206,11 @@ def check_edge_topology(cfg: StackConfig, everyone: dict[str, StackConfig]) -> l
     modeled = rto.for_config(edge, cfg.database.engine)[0]
     if modeled.total_seconds >= rto.SPEC_RTO_SECONDS:
         bad("edgeHealthCheckInterval" if not fast else "edgeHealthCheckFailureThreshold",
-            f"the modeled RTO is {modeled.total_seconds} s, not under the spec's {rto.SPEC_RTO_SECONDS} s; "
-            "use the fast profile (10 s) or a lower failure threshold or DNS TTL")
+            f"the modeled RTO is {modeled.total_seconds} s ({modeled.detection_seconds} s detection + "
+            f"max({modeled.dns_ttl_seconds} s DNS TTL, {modeled.alarm_seconds} s alarm window + "
+            f"{modeled.forwarding_seconds} s forwarding + {modeled.promotion_seconds} s {cfg.database.engine} "
+            f"promotion) + {modeled.reconnect_seconds} s reconnect), not under the spec's "
+            f"{rto.SPEC_RTO_SECONDS} s; use the fast profile (10 s) or a lower failure threshold")
     return problems
 
 

@@ -19,6 +19,10 @@ CALLS: dict[str, str] = {
     "switchover_global_cluster": "rds:SwitchoverGlobalCluster",
     "remove_from_global_cluster": "rds:RemoveFromGlobalCluster",
     "promote_read_replica": "rds:PromoteReadReplica",
+    "describe_db_clusters": "rds:DescribeDBClusters",
+    "modify_db_cluster": "rds:ModifyDBCluster",
+    # ec2 (fencing the old primary after a detach: its VPC's default group)
+    "describe_security_groups": "ec2:DescribeSecurityGroups",
     # elasticache
     "describe_global_replication_groups": "elasticache:DescribeGlobalReplicationGroups",
     "failover_global_replication_group": "elasticache:FailoverGlobalReplicationGroup",
@@ -62,6 +66,10 @@ def controller_policy(*, account_id: str, table_arn: str, global_cluster_id: str
          "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster", "rds:RemoveFromGlobalCluster",
                     "rds:DescribeGlobalClusters"],
          "Resource": [f"arn:aws:rds::{a}:global-cluster:{global_cluster_id}", f"arn:aws:rds:*:{a}:cluster:hse-*"]},
+        # After a detach-and-promote the old primary is fenced: only its VPC's default group (no rules).
+        {"Sid": "FenceOldPrimary", "Effect": "Allow", "Action": ["rds:DescribeDBClusters", "rds:ModifyDBCluster"],
+         "Resource": [f"arn:aws:rds:*:{a}:cluster:hse-*"]},
+        {"Sid": "FenceGroups", "Effect": "Allow", "Action": "ec2:DescribeSecurityGroups", "Resource": "*"},
         {"Sid": "ReadReplicas", "Effect": "Allow", "Action": ["rds:PromoteReadReplica", "rds:DescribeDBInstances"],
          "Resource": [f"arn:aws:rds:*:{a}:db:hse-*"]},
         {"Sid": "GlobalDatastore", "Effect": "Allow",
@@ -72,7 +80,8 @@ def controller_policy(*, account_id: str, table_arn: str, global_cluster_id: str
         {"Sid": "Dns", "Effect": "Allow",
          "Action": ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"],
          "Resource": [f"arn:aws:route53:::hostedzone/{zone_id}"]},
-        # CloudWatch reads have no resource-level permissions; the metric write is held to one namespace.
+        # CloudWatch reads (and EC2 describes, above) have no resource-level permissions; the metric
+        # write is held to one namespace.
         {"Sid": "Metrics", "Effect": "Allow",
          "Action": ["cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricStatistics"],
          "Resource": "*"},

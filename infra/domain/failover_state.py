@@ -16,9 +16,24 @@ from typing import Any
 PLATFORM = "PLATFORM"
 EVENTS = "EVENTS"
 
+TTL_ATTRIBUTE = "expiresAt"
+"""The table's time-to-live attribute: epoch seconds (a Number), after which DynamoDB deletes
+the item in the background (usually within a few days of expiry; deletes replicate to every
+replica of the global table and consume no write capacity). Only timeline events carry it:
+the platform state, the lock, health, capacity and topology items never expire."""
+EVENT_RETENTION_DAYS = 90
+"""How long timeline events are kept: a quarter, enough for a failover's review and the next
+game day, while the EVENTS partition stays bounded (its reads are paginated anyway)."""
+
+
+def event_expiry(now: float) -> int:
+    """The `expiresAt` of an event recorded at `now` (epoch seconds)."""
+    return int(now) + EVENT_RETENTION_DAYS * 86_400
+
 
 def table_definition(name: str) -> dict[str, Any]:
-    """The table as `create_table` takes it (the program declares the same keys)."""
+    """The table as `create_table` takes it (the program declares the same keys and turns
+    on time to live for `TTL_ATTRIBUTE`, as `update_time_to_live` does for a test table)."""
     return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
                                      {"AttributeName": "sk", "AttributeType": "S"}],

@@ -41,6 +41,10 @@ def default_tags(*, stack: str, region: str, role: str, environment: str, cost_c
     }
 
 
+HEALTH_PATH = "/api/health"
+"""The spec's health endpoint (HTTP 200 when the app, its database and its Redis answer): what
+Route53's health checks, the pods' probes and the failover controller's watchdog request."""
+
 # Host names under the platform's domain (`hse:edgeDomain`).
 APP_LABEL = "app"
 """`app.<domain>`: geolocation-routed to the serving region (the CDN's origin, API clients)."""

@@ -89,7 +89,9 @@ class Run:
         # Detection and TTL as the plan models them (`modeledRto`), the budgets as the spec sets them.
         self.settings = Settings(hold_down_seconds=900, rpo_seconds=RPO_BUDGET,
                                  detection_seconds=int(modeled.get("detectionSeconds", 90)),
-                                 dns_ttl_seconds=int(modeled.get("dnsTtlSeconds", 60)))
+                                 dns_ttl_seconds=int(modeled.get("dnsTtlSeconds", 60)),
+                                 alarm_seconds=int(modeled.get("alarmSeconds", Settings.alarm_seconds)),
+                                 forwarding_seconds=int(modeled.get("forwardingSeconds", Settings.forwarding_seconds)))
 
     # -- breaking and mending -----------------------------------------------------------
     def region(self, stack: str) -> RegionRecord:
@@ -129,7 +131,9 @@ class Run:
         return outcome
 
     def lag(self, stack: str, milliseconds: float) -> None:
-        lag_datapoint(self.clients, self.region(stack), milliseconds, self.clock.now())
+        """`stack`'s replication lag behind the current writer."""
+        writer = self.region(self.store.state(self.platform).current_primary)
+        lag_datapoint(self.clients, self.region(stack), milliseconds, self.clock.now(), writer.aws_region)
 
     # -- reading the end state ----------------------------------------------------------
     def writer(self) -> Optional[str]:

@@ -10,6 +10,7 @@ from infra.domain.platform import Platform
 from infra.ops.signals import SignalError, parse
 from infra.ops.state import StateStore
 from infra.ops.timeline import Outcome
+from infra.ops.watchdog import Watchdog, is_tick
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -22,8 +23,11 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 def handle(event: dict[str, Any], clients, store: StateStore, clock: Clock, settings: Settings,
            platform: Optional[Platform] = None) -> dict[str, Any]:
-    """Parse the event, run the controller, return what happened (never raises for a foreign event)."""
+    """Parse the event, run the controller (or, on a schedule tick, its watchdog), return what
+    happened (never raises for a foreign event)."""
     platform = platform or store.platform()
+    if is_tick(event):
+        return outcome_json(Watchdog(clients, store, clock, settings, platform).tick())
     try:
         signal = parse(event, platform)
     except SignalError as exc:

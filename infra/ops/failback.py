@@ -6,7 +6,7 @@ Gates, checked before anything changes (exit 3, "not ready", when one fails):
 - replication is re-established: its cluster is a member of the global cluster again
   (Aurora rebuilds the old primary as a secondary when its region returns after a
   managed failover; after a detach-and-promote it must be rebuilt, see the runbook);
-- its replication lag is known and within the RPO budget (60 s).
+- its replication lag is known and under the RPO budget (60 s: the spec's RPO is under a minute).
 
 Then, under the platform lock: the planned `switchover_global_cluster` back (no data
 loss), the Global Datastore back, the interim primary scaled back to its own size, and
@@ -46,8 +46,9 @@ class FailbackSettings:
 
 class Failback(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: FailbackSettings = FailbackSettings(),
-                 platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None):
-        super().__init__(clients, store, clock, platform)
+                 platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None,
+                 hpa_api=None):
+        super().__init__(clients, store, clock, platform, hpa_api)
         self.settings = settings
         self.on_poll = on_poll
         """Called at every health poll with the current weight (the drill injects failures here)."""
@@ -75,11 +76,11 @@ class Failback(Operator):
                            f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a "
                            "member; rebuild it as a secondary first (docs/runbooks/failback.md, 'After a detach "
                            "or a promoted replica')", NOT_READY), None
-        lag = self.health.replication_lag_seconds(home)
+        lag = self.health.replication_lag_seconds(home, interim)
         if lag is None:
             return self._not_ready(f"{home.stack}'s replication lag is unknown (no datapoint in 5 minutes)"), None
-        if lag > s.rpo_seconds:
-            return self._not_ready(f"{home.stack}'s replication lag {lag:.1f} s exceeds the RPO budget of "
+        if lag >= s.rpo_seconds:  # the spec's RPO is *under* a minute
+            return self._not_ready(f"{home.stack}'s replication lag {lag:.1f} s is not under the RPO budget of "
                                    f"{s.rpo_seconds} s"), lag
         return None, lag
 

@@ -2,7 +2,9 @@
 
 The spec's recovery procedure, end to end, for the loss of the primary region:
 
-1. detect (the health-check alarm: 3 failed checks, 90 s);
+1. detect (the health-check alarm: 3 failed checks, 90 s, then the alarm's one-minute
+   window and the EventBridge hop to the controller's region; or, when us-east-1 is lost,
+   the controller's own watchdog: `infra.ops.watchdog`);
 2. promote the best secondary's database (healthy, lowest replication lag, inside the
    residency zone of the failed region's bound tenants when one is healthy there);
 3. update DNS: health checks already route around the region; the controller holds the
@@ -23,17 +25,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from infra.domain import topology
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.domain import rto, topology
 from infra.ops.clock import Clock
-from infra.ops.database import PROMOTION_SECONDS
+from infra.ops.database import PROMOTION_SECONDS, DatabaseError
 from infra.ops.operator import Operator
 from infra.domain.platform import Platform, RegionRecord
 from infra.ops.signals import Signal
 from infra.ops.state import FAILED_OVER, FAILING_BACK, PlatformState, StateStore
 from infra.ops.timeline import DONE, FAILED, Outcome, Recorder
 
-RECONNECT_SECONDS = 30
+RECONNECT_SECONDS = rto.RECONNECT_SECONDS
 CACHE_FAILOVER_SECONDS = 60
+WATCHDOG = "watchdog"
+"""The source of a signal the controller's watchdog raises (`infra.ops.watchdog`)."""
 SCALE_UP_SECONDS = 180
 
 
@@ -45,6 +51,27 @@ class Settings:
     dns_ttl_seconds: int = 60
     rpo_seconds: int = 60
     dry_run: bool = False
+    alarm_seconds: int = rto.HEALTH_ALARM_PERIOD_SECONDS * rto.HEALTH_ALARM_EVALUATION_PERIODS
+    """The health alarm's window (period x evaluation periods) after Route53's verdict."""
+    forwarding_seconds: int = rto.FORWARDING_SECONDS
+    """The alarm's event to the controller (EventBridge, us-east-1 -> the controller's region)."""
+    watchdog_threshold: int = rto.WATCHDOG_THRESHOLD
+    """Consecutive failed watchdog probes that fail a region over when us-east-1 is lost."""
+
+    def model(self, promotion_seconds: int) -> rto.RtoModel:
+        return rto.RtoModel(self.detection_seconds, self.dns_ttl_seconds, promotion_seconds, RECONNECT_SECONDS,
+                            self.alarm_seconds, self.forwarding_seconds)
+
+    def detection_path(self, signal: Signal) -> tuple[int, str]:
+        """Seconds from the failure to the controller acting on `signal`, and how."""
+        if signal.source == WATCHDOG:
+            seconds = rto.WATCHDOG_PERIOD_SECONDS * self.watchdog_threshold
+            return seconds, (f"{self.watchdog_threshold} failed watchdog probes, one every "
+                             f"{rto.WATCHDOG_PERIOD_SECONDS} s (us-east-1's health alarms do not answer)")
+        seconds = self.detection_seconds + self.alarm_seconds + self.forwarding_seconds
+        first = (f"{self.detection_seconds} s of failed checks" if signal.component == "region"
+                 else "an RDS failure event; modeled as the health checks' detection time")
+        return seconds, (f"{first}, {self.alarm_seconds} s alarm window, {self.forwarding_seconds} s forwarding")
 
 
 @dataclass(frozen=True)
@@ -56,8 +83,8 @@ class Candidate:
 
 class Controller(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: Settings = Settings(),
-                 platform: Optional[Platform] = None):
-        super().__init__(clients, store, clock, platform)
+                 platform: Optional[Platform] = None, hpa_api=None):
+        super().__init__(clients, store, clock, platform, hpa_api)
         self.settings = settings
 
     # -- deciding ---------------------------------------------------------------------
@@ -81,11 +108,12 @@ class Controller(Operator):
     def candidates(self, failed: RegionRecord) -> list[Candidate]:
         """Healthy secondaries, best first: inside a bound zone, then lowest lag, then deploy order."""
         zones = self.bound_zones(failed)
+        writer = self.platform.region(self.store.state(self.platform).current_primary)
         found = []
         for region in self.platform.regions:
             if region.stack == failed.stack or not self.health.healthy(region):
                 continue
-            found.append(Candidate(region, self.health.replication_lag_seconds(region),
+            found.append(Candidate(region, self.health.replication_lag_seconds(region, writer),
                                    topology.region(region.aws_region).continent in zones))
         return sorted(found, key=lambda c: (not c.in_zone, c.lag_seconds is None, c.lag_seconds or 0.0,
                                             c.region.deploy_order))
@@ -128,7 +156,7 @@ class Controller(Operator):
         outcome = Outcome("failover", "recorded", detail)
         rec = Recorder(outcome, self.store, self.settings.dry_run)
         rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} unhealthy",
-                 self.settings.detection_seconds, critical=True)
+                 self.settings.detection_path(signal)[0], critical=True)
         for line in self.residency_report(failed):
             rec.note("residency", line)
         if not self.settings.dry_run:
@@ -193,10 +221,9 @@ class Controller(Operator):
     def _promote(self, failed: RegionRecord, signal: Signal, state: PlatformState, outcome: Outcome) -> Outcome:
         s = self.settings
         rec = Recorder(outcome, self.store, s.dry_run)
-        how = (f"{s.detection_seconds} s of failed checks" if signal.component == "region"
-               else "an RDS failure event; modeled as the health checks' detection time")
+        detect_seconds, how = s.detection_path(signal)
         rec.note("detect", f"{signal.source}: {failed.stack} {signal.component} failed ({how})",
-                 s.detection_seconds, critical=True)
+                 detect_seconds, critical=True)
         candidates = self.candidates(failed)
         if not candidates:
             outcome.action, outcome.code = "noop", FAILED
@@ -210,8 +237,8 @@ class Controller(Operator):
         ranking = ", ".join(f"{c.region.stack} (lag {'unknown' if c.lag_seconds is None else f'{c.lag_seconds:.1f} s'}"
                             f"{', in zone' if c.in_zone else ''})" for c in candidates)
         rec.note("decide", f"target {target.stack}; candidates {ranking}"
-                           + ("" if lag is None or lag <= s.rpo_seconds else
-                              f"; lag {lag:.1f} s exceeds the RPO of {s.rpo_seconds} s"))
+                           + ("" if lag is None or lag < s.rpo_seconds else
+                              f"; lag {lag:.1f} s is not under the RPO of {s.rpo_seconds} s"))
         for line in self.residency_report(failed):
             rec.note("residency", line)
         promotion = PROMOTION_SECONDS[target.db_engine]
@@ -230,15 +257,28 @@ class Controller(Operator):
             return outcome
 
         with rec.step("promote", "", promotion, critical=True) as step:
-            step.detail = self.database.promote(failed, target).detail
+            try:
+                step.detail = self.database.promote(failed, target).detail
+            except DatabaseError as exc:
+                step.detail = f"failed: {exc}"
+                raise
         # The new writer is recorded at once: readers of the state see it from here on.
         self.store.set_state(PlatformState(FAILED_OVER, target.stack, self.platform.original_primary.stack,
                                            self.clock.now(), failed.stack))
         with rec.step("dns", "", s.dns_ttl_seconds) as step:
             if signal.component == "region":
-                moved = self.traffic.hold(failed, target)
-                step.detail = (f"health checks route around {failed.stack}; {moved} geolocation records held on "
-                               f"{target.stack} until failback")
+                try:
+                    moved = self.traffic.hold(failed, target)
+                except (ClientError, BotoCoreError) as exc:
+                    # Route53's API (its control plane) answers from us-east-1; its health checks and
+                    # DNS answers (the data plane) do not need it and route around the region anyway.
+                    reason = exc.response["Error"].get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+                    step.detail = (f"health checks route around {failed.stack}; Route53's API did not answer "
+                                   f"({reason}): {failed.stack}'s users are not held on {target.stack}, run "
+                                   "`python -m infra.cli failover` again once it answers")
+                else:
+                    step.detail = (f"health checks route around {failed.stack}; {moved} geolocation records held "
+                                   f"on {target.stack} until failback")
             else:
                 step.detail = (f"{failed.stack}'s application stays in DNS while its health check passes; "
                                f"it writes through {target.stack}'s writer")
@@ -249,7 +289,8 @@ class Controller(Operator):
                                                  f"promoted after {failed.stack} failed")
         rec.note("reconnect", "applications reconnect through the proxy to the new writer", RECONNECT_SECONDS,
                  critical=True)
-        outcome.rto_seconds = s.detection_seconds + max(s.dns_ttl_seconds, promotion) + RECONNECT_SECONDS
+        model = s.model(promotion)
+        outcome.rto_seconds = model.watchdog_total_seconds if signal.source == WATCHDOG else model.total_seconds
         with rec.step("notify", "") as step:
             self.notifier.metric(target, "failover", failed.stack, target.stack)
             message = self.notifier.publish(target, f"HSE: failover {failed.stack} -> {target.stack}", {

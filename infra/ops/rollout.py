@@ -8,10 +8,13 @@ regions on the previous version. Deployment goes through the Pulumi Automation A
 (`pulumi.automation`), which drives the Pulumi CLI; without the CLI the rollout stops
 before touching anything and says what is missing.
 
-Blue-green: a region's live name `live-<stack>.<domain>` is a weighted set of two
-colours, `<stack>-blue.<domain>` and `<stack>-green.<domain>` (the workloads tier's two
-load balancers). The switch sends 100 % to the new colour, watches the region's health
-for the window and, on a failure, puts the weights back as they were.
+Blue-green: a region's live name `live-<stack>.<domain>` is a weighted set with one
+member per deployed colour (`hse:appColours`), each pointing at `<stack>-<colour>.<domain>`
+(that colour's load balancer) with its own health check (`infra/tiers/workloads.py`).
+The switch reads the set first and refuses a colour that has no member (not deployed);
+otherwise it changes only the weights (100 to the new colour, 0 to the others), keeping
+each member's health check, TTL and set identifier, watches the region's health for the
+window and, on a failure, puts the weights back exactly as they were.
 """
 
 from __future__ import annotations
@@ -190,25 +193,28 @@ class BlueGreen:
         weights = self.traffic.weights(region.hosted_zone_id, live_name(region))
         return max(weights, key=weights.get) if weights and max(weights.values()) > 0 else ""
 
-    def _set(self, region: RegionRecord, live: str) -> None:
-        self.traffic.set_weights(region.hosted_zone_id, live_name(region), {
-            colour: (colour_host(region, colour), None, 100 if colour == live else 0) for colour in COLOURS},
-            f"{region.stack}: {live} live")
-
     def switch(self, region: RegionRecord, to: str, dry_run: bool = False) -> Outcome:
         outcome = Outcome("blue-green", "switched", "")
         rec = Recorder(outcome, None, dry_run)
-        before = self.live(region)
-        if before == to:
+        zone, name = region.hosted_zone_id, live_name(region)
+        before = self.traffic.weights(zone, name)
+        if to not in before:
+            outcome.action, outcome.code = "refused", FAILED
+            outcome.detail = (f"{region.stack}: {to} is not deployed ({name} has no {to} member; deployed: "
+                              f"{', '.join(sorted(before)) or 'none'}); deploy it first (hse:appColours)")
+            return outcome
+        live = self.live(region)
+        if live == to:
             outcome.action, outcome.detail = "noop", f"{to} already takes {region.stack}'s traffic"
             return outcome
         if dry_run:
-            rec.note("switch", f"would send 100 % of {live_name(region)} to {colour_host(region, to)}")
+            rec.note("switch", f"would send 100 % of {name} to {colour_host(region, to)}")
             rec.note("watch", f"would watch {region.stack}'s health for {self.window_seconds} s", self.window_seconds)
-            outcome.action, outcome.detail = "dry-run", f"dry run: {before or 'none'} -> {to}"
+            outcome.action, outcome.detail = "dry-run", f"dry run: {live or 'none'} -> {to}"
             return outcome
-        with rec.step("switch", f"{live_name(region)}: {before or 'none'} -> {to}"):
-            self._set(region, to)
+        with rec.step("switch", f"{name}: {live or 'none'} -> {to}"):
+            self.traffic.reweigh(zone, name, {colour: 100 if colour == to else 0 for colour in before},
+                                 f"{region.stack}: {to} live")
         waited, healthy = 0, True
         with rec.step("watch", f"{region.stack} health for {self.window_seconds} s", self.window_seconds) as step:
             while waited <= self.window_seconds:
@@ -221,14 +227,10 @@ class BlueGreen:
         if healthy:
             outcome.detail = f"{region.stack}: {to} live"
             return outcome
-        with rec.step("rollback", f"{live_name(region)} back to {before or 'nothing'}"):
-            if before:
-                self._set(region, before)
-            else:
-                self.traffic.set_weights(region.hosted_zone_id, live_name(region), {
-                    colour: (colour_host(region, colour), None, 0) for colour in COLOURS}, "rollback")
+        with rec.step("rollback", f"{name} back to {live or 'nothing'}"):
+            self.traffic.reweigh(zone, name, before, f"{region.stack}: rollback to {live or 'nothing'}")
         outcome.action, outcome.code = "rolled-back", FAILED
-        outcome.detail = f"{region.stack}: {to} failed its health check; {before or 'nothing'} live again"
+        outcome.detail = f"{region.stack}: {to} failed its health check; {live or 'nothing'} live again"
         return outcome
 
 

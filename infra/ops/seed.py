@@ -3,7 +3,7 @@
 For every stack, in deploy order: its Aurora cluster (the primary's creates the global
 cluster from it, the secondaries join), its Redis replication group (and the Global
 Datastore when the plan has one), its Route53 health check with its alarm in us-east-1
-(state OK), its DNS records (geolocation, latency, tenant failover; CDN aliases and
+(state OK), its DNS records (geolocation, latency, weighted, tenant failover; CDN aliases and
 certificate validation records are left out), its EKS cluster and node group at the
 stack's instance count, its alarm topic (with a queue subscribed, so notifications can
 be read back), a replication-lag datapoint, and the state store with every region's
@@ -23,7 +23,7 @@ from infra.ops.emulation import Emulation
 from infra.ops.health import HEALTH_METRIC_REGION
 from infra.domain.platform import Platform, PlatformError, RegionRecord
 from infra.ops.plans import PlanView
-from infra.domain.failover_state import table_definition
+from infra.domain.failover_state import TTL_ATTRIBUTE, table_definition
 from infra.ops.state import StateStore
 
 RECORD = "aws:route53/record:Record"
@@ -60,15 +60,19 @@ def _record_set(inputs: dict, checks: dict[str, str]) -> Optional[dict[str, Any]
         rrs["Region"] = policy["region"]
     for policy in inputs.get("failoverRoutingPolicies") or []:
         rrs["Failover"] = policy["type"]
+    for policy in inputs.get("weightedRoutingPolicies") or []:
+        rrs["Weight"] = int(policy["weight"])
     return rrs
 
 
-def lag_datapoint(clients, region: RegionRecord, milliseconds: float, at: float) -> None:
-    """A replication-lag datapoint for `region`'s cluster, as Aurora publishes it."""
+def lag_datapoint(clients, region: RegionRecord, milliseconds: float, at: float, source_region: str) -> None:
+    """A replication-lag datapoint for `region`'s cluster behind the writer in `source_region`,
+    as Aurora publishes it (`DBClusterIdentifier` and `SourceRegion`)."""
     clients("cloudwatch", region.aws_region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
         "MetricName": "AuroraGlobalDBReplicationLag", "Value": milliseconds, "Unit": "Milliseconds",
         "Timestamp": datetime.fromtimestamp(at, timezone.utc),
-        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": region.db_cluster_id}]}])
+        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": region.db_cluster_id},
+                       {"Name": "SourceRegion", "Value": source_region}]}])
 
 
 def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_region: str, state_table: str,
@@ -119,13 +123,17 @@ def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_
                 changes.setdefault(zone_id, []).append({"Action": "CREATE", "ResourceRecordSet": rrs})
 
         rds = clients("rds", region)
+        ec2 = clients("ec2", region)
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        database_group = ec2.create_security_group(GroupName=f"hse-{view.stack}-database", VpcId=vpc,
+                                                   Description=f"{view.stack} database (drill)")["GroupId"]
         if primary:  # the global cluster first: its first member is its writer
             clients("rds", region).create_global_cluster(
                 GlobalClusterIdentifier=out["dbGlobalClusterId"], Engine="aurora-postgresql",
                 EngineVersion=out["dbEngineVersion"], StorageEncrypted=True)
         cluster = rds.create_db_cluster(
             DBClusterIdentifier=out["dbClusterId"], Engine="aurora-postgresql", EngineVersion=out["dbEngineVersion"],
-            StorageEncrypted=True, DeletionProtection=False,
+            StorageEncrypted=True, DeletionProtection=False, VpcSecurityGroupIds=[database_group],
             GlobalClusterIdentifier=out["dbGlobalClusterId"],
             **({"MasterUsername": "hse_admin", "MasterUserPassword": DRILL_PASSWORD} if primary else {}))["DBCluster"]
 
@@ -159,13 +167,18 @@ def seed(clients, views: list[PlanView], instance_counts: dict[str, int], state_
         record = dataclasses.replace(record, db_cluster_arn=cluster["DBClusterArn"], hosted_zone_id=zone_id,
                                      health_check_id=checks[out["healthCheckId"]], alarm_topic_arn=topic)
         if not primary:
-            lag_datapoint(clients, record, SEEDED_LAG_MS[min(secondaries, len(SEEDED_LAG_MS) - 1)], clock.now())
+            writer = next(r for r in records if r.role == "primary")
+            lag_datapoint(clients, record, SEEDED_LAG_MS[min(secondaries, len(SEEDED_LAG_MS) - 1)], clock.now(),
+                          writer.aws_region)
             secondaries += 1
         records.append(record)
 
     for zone_id, batch in changes.items():
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
-    clients("dynamodb", state_region).create_table(**table_definition(state_table))
+    dynamodb = clients("dynamodb", state_region)
+    dynamodb.create_table(**table_definition(state_table))
+    dynamodb.update_time_to_live(TableName=state_table, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
     store = StateStore(clients, state_region, state_table, clock)
     for record in records:
         store.register(record)

@@ -17,7 +17,17 @@ Items (partition key `pk`, sort key `sk`):
 | `REGION#<stack>` | `HEALTH` | healthy or not, and since when |
 | `REGION#<stack>` | `TOPOLOGY` | the region's identifiers (`RegionRecord`), written by its stack |
 | `REGION#<stack>` | `CAPACITY` | the HPA minimum and node count the cluster side must apply |
-| `EVENTS` | `<time>#<seq>` | the timeline: operation, step, detail, modeled and measured seconds |
+| `REGION#<stack>` | `PROBE` | the watchdog's consecutive failed probes of the region (`infra/ops/watchdog.py`) |
+| `EVENTS` | `<time>#<seq>` | the timeline: operation, step, detail, modeled and measured seconds; `expiresAt` |
+
+Reads never assume one page: a Query or Scan returns at most 1 MB (or `Limit` items) and a
+`LastEvaluatedKey` to go on from, so every read loops until there is none. Items are read
+by key (`GetItem`) wherever the key is known; the timeline is one partition read newest
+first, stopping as soon as the events asked for are in hand. The regions' topology items
+sit in one partition each, so finding every region is a Scan filtered on `sk = TOPOLOGY`:
+it reads the whole table, which stays small because timeline events expire after
+`EVENT_RETENTION_DAYS` (90) through the table's time to live (`expiresAt`,
+`infra/domain/failover_state.py`).
 
 `StateReader` is what the application's `/api/health/failover` and `/api/regions/status`
 call; it reads and never writes.
@@ -33,7 +43,7 @@ from typing import Any, Optional
 from botocore.exceptions import ClientError
 
 from infra.ops.clock import Clock, iso
-from infra.domain.failover_state import EVENTS, PLATFORM, decode, encode
+from infra.domain.failover_state import EVENTS, PLATFORM, TTL_ATTRIBUTE, decode, encode, event_expiry
 from infra.domain.platform import Platform, RegionRecord
 
 NORMAL, FAILED_OVER, FAILING_BACK = "normal", "failed-over", "failing-back"
@@ -57,11 +67,13 @@ class PlatformState:
 class StateStore:
     """Reads and writes the state table in one region."""
 
-    def __init__(self, clients, region: str, table: str, clock: Clock):
+    def __init__(self, clients, region: str, table: str, clock: Clock, page_size: Optional[int] = None):
         self.db = clients("dynamodb", region)
         self.region = region
         self.table = table
         self.clock = clock
+        self.page_size = page_size
+        """`Limit` of each Query and Scan page (None: DynamoDB's 1 MB pages); the tests make it small."""
         self._seq = itertools.count()
 
     # -- plain items ------------------------------------------------------------------
@@ -75,29 +87,34 @@ class StateStore:
     def delete(self, pk: str, sk: str) -> None:
         self.db.delete_item(TableName=self.table, Key=encode({"pk": pk, "sk": sk}))
 
-    def query(self, pk: str) -> list[dict[str, Any]]:
-        items, start = [], None
+    def _pages(self, operation, wanted: Optional[int] = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of a Query or Scan, page after page (`LastEvaluatedKey`), or the first `wanted`."""
+        items: list[dict[str, Any]] = []
+        if wanted is not None and wanted <= 0:
+            return items
         while True:
-            kwargs = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                      "ExpressionAttributeValues": encode({":pk": pk}), "ConsistentRead": True}
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = self.db.query(**kwargs)
+            limit = [n for n in (self.page_size, None if wanted is None else wanted - len(items)) if n is not None]
+            page = operation(TableName=self.table, **kwargs, **({"Limit": min(limit)} if limit else {}))
             items += [decode(i) for i in page.get("Items", [])]
             start = page.get("LastEvaluatedKey")
-            if not start:
+            if not start or (wanted is not None and len(items) >= wanted):
                 return items
+            kwargs["ExclusiveStartKey"] = start
+
+    def query(self, pk: str, newest_first: bool = False, last: Optional[int] = None) -> list[dict[str, Any]]:
+        """The items of partition `pk` in sort-key order (or the `last` ones when newest first)."""
+        return self._pages(lambda **page: self.db.query(**page), last, KeyConditionExpression="pk = :pk",
+                           ExpressionAttributeValues=encode({":pk": pk}), ConsistentRead=True,
+                           ScanIndexForward=not newest_first)
 
     # -- the platform -----------------------------------------------------------------
     def register(self, record: RegionRecord) -> None:
         self.put(f"REGION#{record.stack}", "TOPOLOGY", **record.to_item())
 
     def platform(self) -> Platform:
-        records = []
-        for item in self.db.scan(TableName=self.table, FilterExpression="sk = :t",
-                                 ExpressionAttributeValues=encode({":t": "TOPOLOGY"})).get("Items", []):
-            records.append(RegionRecord.from_item(decode(item)))
-        return Platform.of(records)
+        items = self._pages(lambda **page: self.db.scan(**page), FilterExpression="sk = :t", ConsistentRead=True,
+                            ExpressionAttributeValues=encode({":t": "TOPOLOGY"}))
+        return Platform.of(RegionRecord.from_item(item) for item in items)
 
     def state(self, platform: Platform) -> PlatformState:
         item = self.get(PLATFORM, "STATE")
@@ -128,6 +145,14 @@ class StateStore:
 
     def capacity(self, stack: str) -> Optional[dict[str, Any]]:
         return self.get(f"REGION#{stack}", "CAPACITY")
+
+    def probe_result(self, stack: str, healthy: bool) -> tuple[int, int]:
+        """Count a watchdog probe: (consecutive failures now, consecutive failures before)."""
+        current = self.get(f"REGION#{stack}", "PROBE")
+        before = int(current["failures"]) if current else 0
+        failures = 0 if healthy else before + 1
+        self.put(f"REGION#{stack}", "PROBE", failures=failures, updated_at=self.clock.now())
+        return failures, before
 
     # -- the lock ---------------------------------------------------------------------
     def acquire(self, operation: str) -> Optional[str]:
@@ -166,12 +191,17 @@ class StateStore:
         now = self.clock.now()
         event = {"operation": operation, "step": step, "detail": detail, "at": now,
                  "modeled_seconds": modeled_seconds, "wall_ms": round(wall_ms, 3)}
-        self.put(EVENTS, f"{iso(now)}#{now:017.6f}#{next(self._seq):06d}", **event)
+        self.put(EVENTS, f"{iso(now)}#{now:017.6f}#{next(self._seq):06d}", **event,
+                 **{TTL_ATTRIBUTE: event_expiry(now)})
         return event
 
-    def events(self, operation: Optional[str] = None) -> list[dict[str, Any]]:
-        items = self.query(EVENTS)
-        return [i for i in items if operation is None or i["operation"] == operation]
+    def events(self, operation: Optional[str] = None, last: Optional[int] = None) -> list[dict[str, Any]]:
+        """The timeline, oldest first: every event, or only the `last` ones (read newest first,
+        so only those pages are read)."""
+        if last is not None and operation is None:
+            return list(reversed(self.query(EVENTS, newest_first=True, last=last)))
+        items = [i for i in self.query(EVENTS) if operation is None or i["operation"] == operation]
+        return items if last is None else items[-last:]
 
 
 class StateReader:
@@ -185,7 +215,7 @@ class StateReader:
         platform = self.store.platform()
         state = self.store.state(platform)
         holder = self.store.holder()
-        events = self.store.events()[-last:]
+        events = self.store.events(last=last)
         return {**state.to_json(),
                 "operationInProgress": holder["operation"] if holder else "",
                 "events": [{"at": iso(float(e["at"])), "operation": e["operation"], "step": e["step"],

@@ -10,7 +10,10 @@ back its users do not flood it at once; failback raises its weight step by step
 `<stack>.<domain>` and deletes the set, leaving the records exactly as the program
 declared them (a later `pulumi up` sees no drift).
 
-Blue-green uses the same primitive on `<name>.<domain>` with one member per colour.
+Blue-green reweighs the records the workloads tier declares under `live-<stack>.<domain>`
+(one member per deployed colour, each with its own health check): `reweigh` reads them
+first and changes only their weights, so a switch keeps every member's health check,
+TTL and set identifier, and never writes a member that does not exist.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ def shift_name(region: RegionRecord) -> str:
 def member_id(home: RegionRecord, stack: str) -> str:
     """Set identifier of `stack`'s member in `home`'s weighted set (unique in the zone)."""
     return f"{SHIFT_LABEL.format(stack=home.stack)}-{stack}"
+
+
+class UnknownMember(Exception):
+    """A weighted set has no member with the set identifier asked for (not deployed)."""
 
 
 class Traffic:
@@ -72,6 +79,21 @@ class Traffic:
             "ResourceRecords": [{"Value": target}], **({"HealthCheckId": check} if check else {})}}
             for ident, (target, check, weight) in members.items()], comment)
 
+    def reweigh(self, zone_id: str, name: str, weights: dict[str, int], comment: str) -> dict[str, int]:
+        """Change the weights of existing members of the weighted set `name` (set identifier ->
+        weight) and nothing else: each member is UPSERTed exactly as listed (its health check,
+        TTL, target and set identifier kept). Returns the weights before; raises
+        `UnknownMember` (writing nothing) when a set identifier has no record."""
+        current = {r["SetIdentifier"]: r for r in self.records(zone_id, name) if "Weight" in r}
+        unknown = sorted(set(weights) - set(current))
+        if unknown:
+            raise UnknownMember(f"{name} has no member {', '.join(unknown)}; members: "
+                                f"{', '.join(sorted(current)) or 'none'}")
+        self._change(zone_id, [{"Action": "UPSERT", "ResourceRecordSet": {**current[ident], "Weight": weight}}
+                               for ident, weight in weights.items() if int(current[ident]["Weight"]) != weight],
+                     comment)
+        return {ident: int(r["Weight"]) for ident, r in current.items()}
+
     # -- failover and failback --------------------------------------------------------
     def hold(self, home: RegionRecord, interim: RegionRecord) -> int:
         """Keep `home`'s users on `interim` until failback; returns the records repointed."""
@@ -85,11 +107,10 @@ class Traffic:
     def shift(self, home: RegionRecord, percent: int) -> None:
         """`home` at `percent`, the interim region at the rest."""
         name = shift_name(home)
-        current = {r["SetIdentifier"]: r for r in self.records(home.hosted_zone_id, name)}
-        members = {ident: (r["ResourceRecords"][0]["Value"], r.get("HealthCheckId"),
-                           percent if ident == member_id(home, home.stack) else 100 - percent)
-                   for ident, r in current.items()}
-        self.set_weights(home.hosted_zone_id, name, members, f"failback of {home.stack}: {percent} %")
+        own = member_id(home, home.stack)
+        members = [r["SetIdentifier"] for r in self.records(home.hosted_zone_id, name) if "Weight" in r]
+        self.reweigh(home.hosted_zone_id, name, {ident: percent if ident == own else 100 - percent for ident in members},
+                     f"failback of {home.stack}: {percent} %")
 
     def release(self, home: RegionRecord) -> None:
         """Point the geolocation records back at `home` and delete the weighted set."""

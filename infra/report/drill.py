@@ -111,11 +111,14 @@ def load(path: Path) -> DrillTimeline:
 
 def modeled(rto: dict, stack: str) -> DrillTimeline:
     """The modeled failover of `stack` (its `modeledRto` output) as a timeline without measurements:
-    detection, then DNS TTL expiry and database promotion in parallel (the longer counts), then reconnect."""
-    parallel = max(rto["dnsTtlSeconds"], rto["promotionSeconds"])
-    which = "DNS TTL" if rto["dnsTtlSeconds"] >= rto["promotionSeconds"] else "database promotion"
+    detection, then DNS TTL expiry in parallel with the controller's path (the alarm's window,
+    the EventBridge forwarding and the database promotion; the longer counts), then reconnect."""
+    controller = rto.get("alarmSeconds", 0) + rto.get("forwardingSeconds", 0) + rto["promotionSeconds"]
+    parallel = max(rto["dnsTtlSeconds"], controller)
+    which = "DNS TTL" if rto["dnsTtlSeconds"] >= controller else "alarm, forwarding and promotion"
     steps = (DrillStep(f"detection ({rto['detectionSeconds']} s of failed health checks)", rto["detectionSeconds"]),
-             DrillStep(f"max(DNS TTL {rto['dnsTtlSeconds']} s, promotion {rto['promotionSeconds']} s): {which}",
+             DrillStep(f"max(DNS TTL {rto['dnsTtlSeconds']} s, alarm {rto.get('alarmSeconds', 0)} s + forwarding "
+                       f"{rto.get('forwardingSeconds', 0)} s + promotion {rto['promotionSeconds']} s): {which}",
                        parallel),
              DrillStep("reconnect through RDS Proxy", rto["reconnectSeconds"]))
     return DrillTimeline(steps, f"modeled failover of {stack} (no drill file given)", f"modeledRto of {stack}",

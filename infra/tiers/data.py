@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import pulumi
 
 from components.database_alarms import DatabaseAlarms, DatabaseAlarmsArgs
-from components.database_backups import DatabaseBackups, DatabaseBackupsArgs, vault_arn, vault_name
+from components.database_backups import CopyVault, DatabaseBackups, DatabaseBackupsArgs, vault_name
 from components.database_credentials import DatabaseCredentials, DatabaseCredentialsArgs
 from components.database_proxy import DatabaseProxy, DatabaseProxyArgs
 from components.regional_keys import RegionalKeys, RegionalKeysArgs
@@ -62,8 +62,10 @@ def settings_of(cfg: StackConfig, primary_exports: Optional[RegionExports]) -> D
 
 def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers: RegionalProviders,
                     account_id: str, region: RegionStack, key_arns: dict[str, Any],
-                    primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = ()) -> dict[str, Any]:
-    """Declare the data tier; return its stack outputs. Its alarms notify `alarm_actions`."""
+                    primary_exports: Optional[RegionExports], alarm_actions: Sequence[Any] = (),
+                    earlier_vault_arns: Sequence[str] = ()) -> dict[str, Any]:
+    """Declare the data tier; return its stack outputs. Its alarms notify `alarm_actions`; its
+    backups are copied into `earlier_vault_arns` (the vaults of the stacks deployed before it)."""
     db = cfg.database
     name = prefix(cfg.stack)
     physical = physical_prefix(cfg.environment, cfg.stack)
@@ -115,18 +117,21 @@ def build_data_tier(cfg: StackConfig, others: dict[str, StackConfig], providers:
             max_connections_percent=percent, read_only_endpoint=db.engine == db_sizing.AURORA,
             secret_ready=secret_value), home)
 
-    copy_to = [vault_arn(o.aws_region, account_id, vault_name(o.environment, o.stack))
-               for o in sorted(others.values(), key=lambda o: o.deploy_order)]
+    # Copies go only to vaults that exist now: the earlier stacks' (read from their outputs), or,
+    # for the primary, which deploys first, a vault it declares itself in the next region.
+    nxt = later[0] if cfg.is_primary and later else None
     backups = DatabaseBackups(f"{name}-backups", DatabaseBackupsArgs(
         vault_name=vault_name(cfg.environment, cfg.stack), key_arn=home_key,
-        retention_days=db.backup_retention_days,
-        database_arn=database.cluster_arn if cfg.is_primary else None,
-        copy_to=copy_to if cfg.is_primary else ()), home)
+        retention_days=db.backup_retention_days, database_arn=database.cluster_arn,
+        copy_to=tuple(earlier_vault_arns),
+        copy_vault=CopyVault(nxt.aws_region, providers.aws(nxt.aws_region), key_arns[nxt.aws_region]) if nxt else None,
+    ), home)
 
     DatabaseAlarms(f"{name}-db-alarms", DatabaseAlarmsArgs(
         engine=db.engine, replica=not cfg.is_primary, cluster_id=database.cluster_id,
         lag_threshold_seconds=db.replication_lag_alarm_seconds, max_connections=klass.max_connections,
-        memory_gib=klass.memory_gib, alarm_actions=tuple(alarm_actions)), home)
+        memory_gib=klass.memory_gib, alarm_actions=tuple(alarm_actions),
+        source_region="" if cfg.is_primary else primary_exports.aws_region), home)
 
     # Apps on a secondary read through the read-only endpoint; its read/write one works after promotion.
     app_endpoint = (proxy.endpoint if cfg.is_primary else proxy.read_only_endpoint) if proxy \

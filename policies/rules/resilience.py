@@ -40,8 +40,9 @@ def backup_vault_kms(args, report_violation):
 
 
 def cluster_backup_plan(args, report_violation):
-    """Every writer database is selected by an AWS Backup plan; an Aurora global secondary
-    holds the primary's data, which the primary's plan copies into its region."""
+    """Every writer database is selected by an AWS Backup plan; an Aurora global secondary is
+    exempt (it holds the primary's data), though the program's own plans select it too, so
+    that a promoted secondary is covered (components/database_backups.py)."""
     selected = {arn for s in of_type(args, t.BACKUP_SELECTION) for arn in as_list(s.props.get("resources"))}
     secondaries = global_secondary_ids(args)
     for db in of_type(args, t.RDS_CLUSTER, t.RDS_INSTANCE):

@@ -243,29 +243,66 @@ def test_apps_use_read_write_on_the_primary_and_read_only_on_secondaries(plans) 
 
 
 # -- backups -----------------------------------------------------------------------------------
-def test_daily_backups_are_copied_to_every_other_region_for_30_days(plans) -> None:
-    plan = plans["us-east"]
+def _backup_rule(plan) -> dict:
     (rule,) = plan.single("aws:backup/plan:Plan").input("rules")
-    # 06:00 UTC, clear of the cluster's backup window (03:00-04:00) and maintenance window.
-    assert rule["schedule"] == "cron(0 6 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
-    assert plan.single(CLUSTER).input("preferredBackupWindow") == "03:00-04:00"
-    assert rule["targetVaultName"] == "hse-production-us-east"
-    assert rule.get("copyActions") == [
-        {"destinationVaultArn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:hse-production-eu-west",
-         "lifecycle": {"deleteAfter": 30}},
-        {"destinationVaultArn": "arn:aws:backup:ap-southeast-1:111122223333:backup-vault:hse-production-ap-se",
-         "lifecycle": {"deleteAfter": 30}}]
-    selection = plan.single("aws:backup/selection:Selection")
-    assert selection.input("resources") == [plan.outputs["dbClusterArn"]]
+    return rule
+
+
+def test_every_region_backs_up_its_own_database_daily_for_30_days(plans) -> None:
     for stack in STACKS:
-        vault = plans[stack].single("aws:backup/vault:Vault")
-        assert vault.input("kmsKeyArn") == plans[stack].outputs["kmsKeyArn"]
-        assert plans[stack].outputs["backupVaultArn"] == \
+        plan = plans[stack]
+        rule = _backup_rule(plan)
+        # 06:00 UTC, clear of the cluster's backup window (03:00-04:00) and maintenance window.
+        assert rule["schedule"] == "cron(0 6 ? * * *)" and rule["lifecycle"] == {"deleteAfter": 30}
+        assert plan.single(CLUSTER).input("preferredBackupWindow") == "03:00-04:00"
+        assert rule["targetVaultName"] == f"hse-production-{stack}"
+        # A promoted secondary is its region's writer: its own plan already selects it (CKV2_AWS_8).
+        selection = plan.single("aws:backup/selection:Selection")
+        assert selection.input("resources") == [plan.outputs["dbClusterArn"]]
+        vault = plan.one("aws:backup/vault:Vault", f"hse-{stack}-backups-vault")
+        assert vault.input("kmsKeyArn") == plan.outputs["kmsKeyArn"]
+        assert plan.outputs["backupVaultArn"] == \
             f"arn:aws:backup:{REGIONS[stack]}:111122223333:backup-vault:hse-production-{stack}"
-    # The copies land in the vaults the secondaries create.
-    assert {a["destinationVaultArn"] for a in rule["copyActions"]} == \
-        {plans[s].outputs["backupVaultArn"] for s in ("eu-west", "ap-se")}
-    assert not plans["eu-west"].find("aws:backup/plan:Plan")
+
+
+def _vaults(plans) -> dict[str, tuple[str, str]]:
+    """Vault ARN -> (the stack that declares it, its region)."""
+    found = {}
+    for stack, plan in plans.items():
+        for vault in plan.find("aws:backup/vault:Vault"):
+            found[vault.output("arn")] = (stack, vault.output("arn").split(":")[3])
+    return found
+
+
+def test_copies_go_only_to_vaults_that_exist_when_the_stack_deploys(plans) -> None:
+    order = {s: plans[s].outputs["deployOrder"] for s in STACKS}
+    vaults = _vaults(plans)
+    for stack in STACKS:
+        for action in _backup_rule(plans[stack])["copyActions"]:
+            owner, region = vaults[action["destinationVaultArn"]]
+            # Declared by this stack or an earlier one, never by a stack that deploys later.
+            assert order[owner] <= order[stack], (stack, action)
+            assert region != REGIONS[stack] and action["lifecycle"] == {"deleteAfter": 30}
+
+
+def test_the_primary_copies_into_a_vault_it_declares_in_the_next_region(plans) -> None:
+    primary = plans["us-east"]
+    copies = primary.one("aws:backup/vault:Vault", "hse-us-east-backups-copies-vault")
+    assert copies.input("name") == "hse-production-us-east-copies"
+    assert copies.output("arn") == "arn:aws:backup:eu-west-1:111122223333:backup-vault:hse-production-us-east-copies"
+    assert copies.input("kmsKeyArn") == primary.outputs["kmsKeyArns"]["eu-west-1"]
+    assert [a["destinationVaultArn"] for a in _backup_rule(primary)["copyActions"]] == [copies.output("arn")]
+    # The copy rule waits for the vault (Pulumi orders the plan after the vault it names).
+    plan = primary.single("aws:backup/plan:Plan")
+    assert copies.urn in plan.dependencies or copies.urn in sum(plan.property_dependencies.values(), [])
+
+
+def test_later_stacks_copy_into_every_earlier_stacks_vault(plans) -> None:
+    assert [a["destinationVaultArn"] for a in _backup_rule(plans["eu-west"])["copyActions"]] == [
+        plans["us-east"].outputs["backupVaultArn"]]
+    assert [a["destinationVaultArn"] for a in _backup_rule(plans["ap-se"])["copyActions"]] == [
+        plans["us-east"].outputs["backupVaultArn"], plans["eu-west"].outputs["backupVaultArn"]]
+    assert not plans["eu-west"].find("aws:backup/vault:Vault", "hse-eu-west-backups-copies-vault")
 
 
 # -- alarms ------------------------------------------------------------------------------------
@@ -275,7 +312,8 @@ def test_secondaries_alarm_on_replication_lag_below_the_rpo(plans, stack) -> Non
     lag = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm", f"hse-{stack}-db-alarms-replication-lag")
     assert (lag.input("namespace"), lag.input("metricName")) == ("AWS/RDS", "AuroraGlobalDBReplicationLag")
     assert lag.input("threshold") == 30_000  # milliseconds: 30 s of the 60 s RPO
-    assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"]}
+    # As Aurora publishes it: the secondary cluster and the primary's region (components/database_alarms.py).
+    assert lag.input("dimensions") == {"DBClusterIdentifier": plan.outputs["dbClusterId"], "SourceRegion": "us-east-1"}
     assert lag.input("treatMissingData") == "breaching"
     # Every alarm notifies the region's alarm topic.
     assert lag.input("alarmActions") == lag.input("okActions") == [plans[stack].outputs["alarmTopicArn"]]
@@ -321,7 +359,7 @@ def test_non_default_database_values_arrive(staging) -> None:
     assert (primary.outputs["dbPoolConnections"], pool["maxConnectionsPercent"]) == (125, 4)
     lag = secondary.one("aws:cloudwatch/metricAlarm:MetricAlarm", "hse-eu-west-db-alarms-replication-lag")
     assert lag.input("threshold") == 20_000
-    assert primary.single("aws:backup/vault:Vault").input("name") == "hse-staging-us-east"
+    assert primary.one("aws:backup/vault:Vault", "hse-us-east-backups-vault").input("name") == "hse-staging-us-east"
     assert primary.single(GLOBAL).input("globalClusterIdentifier") == "hse-staging-us-east-global"
 
 
@@ -345,3 +383,11 @@ def test_a_secondary_without_its_credentials_replica_is_told_to_deploy_the_prima
         "Pulumi.eu-west.yaml: hse:awsRegion: the primary 'us-east' replicates no database credentials to eu-west-1 "
         "yet; run `pulumi up --stack us-east` first, then this stack"]
     assert info.value.declared == []
+
+
+def test_an_aurora_lag_alarm_without_its_source_region_is_refused() -> None:
+    from components.database_alarms import DatabaseAlarms, DatabaseAlarmsArgs
+
+    with pytest.raises(ValueError, match="needs source_region"):
+        DatabaseAlarms("x", DatabaseAlarmsArgs(engine="aurora-postgresql", replica=True, cluster_id="c",
+                                               lag_threshold_seconds=30, max_connections=100, memory_gib=16))

@@ -16,6 +16,8 @@ def rds(tmp_path_factory) -> dict[str, StackPlan]:
     project = copy_project(tmp_path_factory.mktemp("rds") / "project")
     for stack in STACKS:
         edit_stack(project, stack, dbEngine="rds-postgres", dbInstanceClass="db.m6g.large", dbStorageGib=200)
+    # Promoting a read replica takes 120 s: only the fast health checks keep the RTO under 300 s.
+    edit_stack(project, "us-east", edgeHealthCheckInterval=10)
     return {plan.stack: plan for plan in Engine(project).plan_all()}
 
 
@@ -80,3 +82,17 @@ def test_the_primary_proxy_targets_the_instance(rds) -> None:
     assert pool["maxConnectionsPercent"] == 12
     selection = plan.single("aws:backup/selection:Selection")
     assert selection.input("resources") == [plan.outputs["dbClusterArn"]]
+
+
+def test_rds_postgres_on_the_standard_health_checks_is_refused(tmp_path) -> None:
+    from infra.config import validate_stacks
+    from infra.config.stackfiles import Project
+
+    project = copy_project(tmp_path / "p")
+    for stack in STACKS:
+        edit_stack(project, stack, dbEngine="rds-postgres", dbInstanceClass="db.m6g.large")
+    _, problems = validate_stacks(Project(project), ["us-east"])
+    assert [str(p) for p in problems] == [
+        "Pulumi.us-east.yaml: hse:edgeHealthCheckInterval: the modeled RTO is 315 s (90 s detection + max(60 s DNS "
+        "TTL, 60 s alarm window + 15 s forwarding + 120 s rds-postgres promotion) + 30 s reconnect), not under the "
+        "spec's 300 s; use the fast profile (10 s) or a lower failure threshold"]

@@ -85,6 +85,8 @@ def test_state_table_is_encrypted_with_pitr_and_replicated_everywhere(plan):
     assert sorted(r["regionName"] for r in table.inputs["replicas"]) == ["ap-southeast-1", "us-east-1"]
     assert all(r["pointInTimeRecovery"] and r["kmsKeyArn"] == KEYS[r["regionName"]] for r in table.inputs["replicas"])
     assert (table.inputs["hashKey"], table.inputs["rangeKey"]) == ("pk", "sk")
+    # Timeline events expire (the attribute infra/ops/state.py writes on every event).
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
 
 
 def test_role_allows_exactly_the_calls_the_controller_makes(plan):
@@ -93,7 +95,8 @@ def test_role_allows_exactly_the_calls_the_controller_makes(plan):
     operational = {a for a in actions if not a.startswith(("logs:", "sqs:", "kms:"))}
     assert operational == set(CALLS.values())
     wildcard = [s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"]
-    assert wildcard == ["Metrics", "FailoverEventMetric"]  # CloudWatch has no resource-level permissions
+    # EC2 describes and CloudWatch have no resource-level permissions.
+    assert wildcard == ["FenceGroups", "Metrics", "FailoverEventMetric"]
     dns = next(s for s in policy["Statement"] if s["Sid"] == "Dns")
     assert dns["Resource"] == ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]
 
@@ -107,12 +110,28 @@ def test_health_alarm_events_are_taken_in_us_east_1_and_forwarded_home(plan):
     targets = plan.find("aws:cloudwatch/eventTarget:EventTarget")
     arns = sorted(t.inputs["arn"] for t in targets)
     assert arns.count("arn:aws:events:eu-west-1:111122223333:event-bus/default") == 2
-    assert len(plan.find("aws:lambda/permission:Permission")) == 2
+    assert len(plan.find("aws:lambda/permission:Permission")) == 3  # two forwarded rules and the watchdog
+
+
+def test_the_watchdog_ticks_from_the_home_region_without_us_east_1(plan):
+    rule = next(r for r in plan.find("aws:cloudwatch/eventRule:EventRule")
+                if r.inputs["name"] == "hse-production-failover-watchdog")
+    assert (_region(plan, rule), rule.inputs["scheduleExpression"]) == ("eu-west-1", "rate(1 minute)")
+    function = plan.single("aws:lambda/function:Function")
+    (target,) = [t for t in plan.find("aws:cloudwatch/eventTarget:EventTarget") if t.inputs["rule"] == rule.outputs["name"]]
+    assert target.inputs["arn"] == function.outputs["arn"]
+    assert json.loads(target.inputs["input"]) == {"source": "hse.watchdog", "detail-type": "HSE Watchdog Tick",
+                                                  "detail": {}}
+    permission = next(p for p in plan.find("aws:lambda/permission:Permission")
+                      if p.inputs["sourceArn"] == rule.outputs["arn"])
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert function.inputs["environment"]["variables"]["HSE_WATCHDOG_THRESHOLD"] == "3"
 
 
 def test_in_us_east_1_the_rules_invoke_the_function_directly(same_region_plan):
     rules = same_region_plan.find("aws:cloudwatch/eventRule:EventRule")
-    assert sorted(r.inputs["name"] for r in rules) == ["hse-production-failover-health", "hse-production-failover-rds"]
+    assert sorted(r.inputs["name"] for r in rules) == ["hse-production-failover-health", "hse-production-failover-rds",
+                                                       "hse-production-failover-watchdog"]
     function = same_region_plan.single("aws:lambda/function:Function")
     assert {t.inputs["arn"] for t in same_region_plan.find("aws:cloudwatch/eventTarget:EventTarget")} == {
         function.outputs["arn"]}

@@ -183,14 +183,20 @@ def test_tenants_reach_their_region_and_fail_over_only_inside_their_zone(staging
 
 def test_the_modeled_rto_is_under_the_specs_five_minutes(plans, staging) -> None:
     rto = plans["us-east"].outputs["modeledRto"]
-    assert (rto["detectionSeconds"], rto["dnsTtlSeconds"], rto["promotionSeconds"], rto["reconnectSeconds"]) == \
-           (90, 60, 60, 30)
-    assert (rto["totalSeconds"], rto["fastProfileTotalSeconds"], rto["specSeconds"]) == (180, 120, 300)
+    assert (rto["detectionSeconds"], rto["dnsTtlSeconds"], rto["alarmSeconds"], rto["forwardingSeconds"],
+            rto["promotionSeconds"], rto["reconnectSeconds"]) == (90, 60, 60, 15, 60, 30)
+    # 90 s detection + max(60 s TTL, 60 s alarm window + 15 s forwarding + 60 s promotion) + 30 s reconnect.
+    assert (rto["totalSeconds"], rto["fastProfileTotalSeconds"], rto["specSeconds"]) == (255, 195, 300)
+    assert rto["usEast1LostTotalSeconds"] == 270
+    # The alarm the model counts is the alarm the stack declares (us-east-1, one 60 s period).
+    alarm = next(a for a in plans["us-east"].find("aws:cloudwatch/metricAlarm:MetricAlarm")
+                 if a.input("metricName") == "HealthCheckStatus")
+    assert alarm.input("period") * alarm.input("evaluationPeriods") == rto["alarmSeconds"]
     # Every stack models the same failure from the same settings.
     assert all(p.outputs["modeledRto"] == rto for p in plans.values())
     fast = staging["us-east"].outputs["modeledRto"]
-    # 10 s x 2, then max(TTL 30, promotion 60), then 30 s reconnect.
-    assert (fast["detectionSeconds"], fast["totalSeconds"], fast["fastProfileTotalSeconds"]) == (20, 110, 110)
+    # 10 s x 2, then max(TTL 30, 60 + 15 + 60), then 30 s reconnect.
+    assert (fast["detectionSeconds"], fast["totalSeconds"], fast["fastProfileTotalSeconds"]) == (20, 185, 185)
 
 
 def test_the_created_zone_is_signed_with_dnssec(plans, staging) -> None:

@@ -41,7 +41,7 @@ def test_region_loss_timeline_is_within_the_budgets(default_results):
     assert (failover.action, failover.target, failover.code) == ("failed-over", "eu-west", 0)
     assert [s.name for s in failover.steps] == ["detect", "decide", "promote", "dns", "cache", "scale",
                                                 "reconnect", "notify"]
-    assert failover.rto_seconds == 180  # 90 detection + max(60 TTL, 60 promotion) + 30 reconnect
+    assert failover.rto_seconds == 255  # 90 detection + max(60 TTL, 60 alarm + 15 forwarding + 60 promotion) + 30
     assert failover.rpo_seconds == pytest.approx(0.35)
     assert [s.detail for s in failback.steps if s.name == "shift"] == [
         "us-east 10 %, eu-west 90 %", "us-east 25 %, eu-west 75 %", "us-east 50 %, eu-west 50 %",
@@ -51,7 +51,8 @@ def test_region_loss_timeline_is_within_the_budgets(default_results):
 
 def test_fast_profile_detection_comes_from_the_plan(staging_results):
     detect = staging_results["residency"].outcomes[0].steps[0]
-    assert (detect.name, detect.modeled_seconds) == ("detect", 20)  # staging: 10 s x 2 checks
+    # staging: 10 s x 2 checks, then the alarm's 60 s window and 15 s of forwarding.
+    assert (detect.name, detect.modeled_seconds) == ("detect", 95)
 
 
 def test_redis_with_a_global_datastore_moves_its_primary(staging_results):
@@ -64,7 +65,7 @@ def test_printed_timeline_names_the_budgets_and_the_stubs(default_results):
     out = io.StringIO()
     drill.print_result(default_results["region-loss"], out)
     text = out.getvalue()
-    assert "modeled RTO 180 s of 300 s: within budget" in text
+    assert "modeled RTO 255 s of 300 s: within budget" in text
     assert "RPO (replication lag of the promoted or returning region) 0.35 s of 60 s: within budget" in text
     assert "stubbed at the boto3 boundary (moto lacks them): rds:FailoverGlobalCluster, " \
            "rds:SwitchoverGlobalCluster" in text

@@ -41,17 +41,18 @@ def test_five_minutes_of_health_both_sides(failed_over):
     assert run.writer() == "us-east"
 
 
-def test_lag_at_the_rpo_passes_and_above_it_does_not(failed_over):
+@pytest.mark.parametrize("lag_ms,ready", [(60_500, False), (60_000, False), (59_900, True)])
+def test_lag_at_or_above_the_rpo_refuses_and_under_it_starts(failed_over, lag_ms, ready):
     run, _ = failed_over
     run.clock.advance(300)
-    run.lag("us-east", 60_500)
-    over = _failback(run)
-    assert (over.code, over.detail) == (3, "not starting: us-east's replication lag 60.5 s exceeds the RPO "
-                                           "budget of 60 s")
-    assert run.writer() == "eu-west"
-    run.clock.advance(60)
-    run.lag("us-east", 60_000)
-    assert _failback(run).code == 0
+    run.lag("us-east", lag_ms)
+    outcome = _failback(run)
+    if ready:
+        assert (outcome.action, outcome.code, run.writer()) == ("failed-back", 0, "us-east")
+    else:
+        assert (outcome.code, outcome.detail) == (3, f"not starting: us-east's replication lag {lag_ms / 1000:.1f} s "
+                                                     "is not under the RPO budget of 60 s")
+        assert run.writer() == "eu-west"
 
 
 def test_unknown_lag_and_an_unhealthy_primary_do_not_start(failed_over):
@@ -99,6 +100,30 @@ def test_interim_failing_during_the_shift_rolls_forward(failed_over):
     assert run.writer() == "us-east"
     assert run.store.state(run.platform).mode == "normal"
     assert not Traffic(run.clients).held(run.region("us-east"))
+
+
+def test_home_failing_during_the_shift_rolls_the_weights_back_to_0(failed_over):
+    run, _ = failed_over
+    run.clock.advance(300)
+    run.lag("us-east", 200)
+    home = run.region("us-east")
+    traffic = Traffic(run.clients)
+    seen = []
+
+    def break_home(percent):
+        seen.append(percent)
+        if percent == 25:
+            run.set_health("us-east", False)
+
+    outcome = _failback(run, on_poll=break_home)
+    assert (outcome.action, outcome.code) == ("rolled-back", 1)
+    assert seen == [10, 10, 10, 10, 10, 25]  # 120 s held at 10 % (every 30 s), then the failure at 25 %
+    assert traffic.weights(home.hosted_zone_id, shift_name(home)) == {"shift-us-east-us-east": 0,
+                                                                     "shift-us-east-eu-west": 100}
+    assert [s.name for s in outcome.steps][-3:] == ["shift", "rollback", "promote"]
+    assert run.writer() == "eu-west"
+    state = run.store.state(run.platform)
+    assert (state.mode, state.current_primary, state.failed_region) == ("failed-over", "eu-west", "us-east")
 
 
 def test_a_second_failback_while_one_runs_is_refused(failed_over):

@@ -16,7 +16,7 @@ from infra.domain.failover_package import lambda_files
 from infra.domain.failover_permissions import CALLS
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("rds", "elasticache", "eks", "route53", "cloudwatch", "sns", "dynamodb", "sqs")
+SERVICES = ("rds", "elasticache", "eks", "route53", "cloudwatch", "sns", "dynamodb", "sqs", "ec2")
 
 
 def test_the_package_lists_the_handler_and_its_imports_only():

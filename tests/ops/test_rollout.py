@@ -119,15 +119,78 @@ def test_automation_api_result_is_read(monkeypatch, tmp_path):
     assert selected[0] == ("us-east", str(tmp_path))
 
 
-def test_blue_green_switches_and_rolls_back(world):
+def _live_records(run, region) -> dict:
+    """Set identifier -> the record set of `live-<stack>` as Route53 lists it."""
+    return {r["SetIdentifier"]: r for r in Traffic(run.clients).records(region.hosted_zone_id, live_name(region))}
+
+
+def _deploy_green(run, region) -> str:
+    """Add the green member the workloads tier declares when hse:appColours has both: its own
+    health check, the blue member's TTL, weight 0. Returns the green health check's id."""
+    route53 = run.clients("route53", "us-east-1")
+    host = f"us-east-green.{region.domain}"
+    check = route53.create_health_check(CallerReference="green", HealthCheckConfig={
+        "Type": "HTTPS", "FullyQualifiedDomainName": host, "Port": 443, "ResourcePath": "/api/health",
+        "RequestInterval": 30, "FailureThreshold": 3})["HealthCheck"]["Id"]
+    route53.change_resource_record_sets(HostedZoneId=region.hosted_zone_id, ChangeBatch={"Changes": [{
+        "Action": "CREATE", "ResourceRecordSet": {
+            "Name": live_name(region), "Type": "CNAME", "SetIdentifier": "green", "Weight": 0, "TTL": 60,
+            "HealthCheckId": check, "ResourceRecords": [{"Value": host}]}}]})
+    return check
+
+
+def test_blue_green_refuses_a_colour_that_is_not_deployed(world):
     run = world()
     region = run.region("us-east")
+    before = _live_records(run, region)
+    assert sorted(before) == ["blue"]  # the default hse:appColours: blue only
+    outcome = BlueGreen(run.clients, run.clock, window_seconds=120, poll_seconds=60).switch(region, "green")
+    assert (outcome.action, outcome.code) == ("refused", 1)
+    assert outcome.detail == (f"us-east: green is not deployed ({live_name(region)} has no green member; deployed: "
+                              "blue); deploy it first (hse:appColours)")
+    assert _live_records(run, region) == before  # nothing written
+
+
+def test_blue_green_keeps_health_checks_ttl_and_set_identifiers(world):
+    run = world()
+    region = run.region("us-east")
+    green_check = _deploy_green(run, region)
+    blue = _live_records(run, region)["blue"]
+    assert blue["HealthCheckId"] and blue["TTL"] == 60 and blue["Weight"] == 100
     switch = BlueGreen(run.clients, run.clock, window_seconds=120, poll_seconds=60)
     first = switch.switch(region, "green")
-    assert (first.action, switch.live(region)) == ("switched", "green")
-    assert Traffic(run.clients).weights(region.hosted_zone_id, live_name(region)) == {"blue": 0, "green": 100}
+    assert (first.action, first.code, switch.live(region)) == ("switched", 0, "green")
+    after = _live_records(run, region)
+    assert after["blue"] == {**blue, "Weight": 0}
+    assert after["green"] == {"Name": live_name(region) + ".", "Type": "CNAME", "SetIdentifier": "green", "Weight": 100,
+                              "TTL": 60, "HealthCheckId": green_check,
+                              "ResourceRecords": [{"Value": f"us-east-green.{region.domain}"}]}
     assert switch.switch(region, "green").action == "noop"
+
+
+def test_blue_green_rolls_back_to_the_exact_records(world):
+    run = world()
+    region = run.region("us-east")
+    _deploy_green(run, region)
+    before = _live_records(run, region)
     run.set_health("us-east", False)
-    back = switch.switch(region, "blue")
-    assert (back.action, back.code, switch.live(region)) == ("rolled-back", 1, "green")
-    assert back.detail == "us-east: blue failed its health check; green live again"
+    switch = BlueGreen(run.clients, run.clock, window_seconds=120, poll_seconds=60)
+    back = switch.switch(region, "green")
+    assert (back.action, back.code, switch.live(region)) == ("rolled-back", 1, "blue")
+    assert back.detail == "us-east: green failed its health check; blue live again"
+    assert [s.name for s in back.steps] == ["switch", "watch", "rollback"]
+    assert _live_records(run, region) == before
+
+
+def test_reweigh_changes_only_weights_and_refuses_unknown_members(world):
+    from infra.ops.traffic import UnknownMember
+
+    run = world()
+    region = run.region("us-east")
+    traffic = Traffic(run.clients)
+    before = _live_records(run, region)
+    with pytest.raises(UnknownMember, match="has no member green; members: blue"):
+        traffic.reweigh(region.hosted_zone_id, live_name(region), {"blue": 0, "green": 100}, "test")
+    assert _live_records(run, region) == before
+    assert traffic.reweigh(region.hosted_zone_id, live_name(region), {"blue": 0}, "test") == {"blue": 100}
+    assert _live_records(run, region) == {"blue": {**before["blue"], "Weight": 0}}

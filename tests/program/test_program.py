@@ -246,7 +246,7 @@ PRIMARY_BOUNDS = [
      ["", "HSE.com", "under_score.com", "localhost", "-a.com", "a.com.", "a" * 64 + ".com"]),
     ("edgeHostedZoneId", ["", "Z0123456789ABCDEFGHIJ", "Z1"], ["z0123", "Z" + "1" * 32, "hostedzone/Z0123", "Z-1"]),
     ("edgeHealthCheckInterval", [10, 30], [20, 9, 31, 0]),
-    ("edgeHealthCheckFailureThreshold", [1, 6], [0, 11]),  # 7 x 30 s breaks the RTO: see below
+    ("edgeHealthCheckFailureThreshold", [1, 4], [0, 11]),  # 5 x 30 s breaks the RTO: see below
     ("edgeDnsTtl", [5, 60], [4, 61, 0]),
     ("edgeTenantRouting", [[], ["acme=eu-west@EU", "b=us-east", "c=ap-se@AS"]],
      [["acme"], ["acme=mars"], ["acme=eu-west@XX"], ["acme=us-east@EU"], ["Acme=eu-west"], ["app=us-east"],
@@ -401,9 +401,10 @@ EDGE_MESSAGES = [
     ({"cdnImageOptimization": False, "cdnImageQuality": 70}, "hse:cdnImageQuality",
      "applies only with image optimization on, and hse:cdnImageOptimization is false, so nothing would read it: "
      "remove it, or set hse:cdnImageOptimization true"),
-    ({"edgeHealthCheckFailureThreshold": 7}, "hse:edgeHealthCheckInterval",
-     "the modeled RTO is 300 s, not under the spec's 300 s; use the fast profile (10 s) or a lower failure "
-     "threshold or DNS TTL"),
+    ({"edgeHealthCheckFailureThreshold": 5}, "hse:edgeHealthCheckInterval",
+     "the modeled RTO is 315 s (150 s detection + max(60 s DNS TTL, 60 s alarm window + 15 s forwarding + 60 s "
+     "aurora-postgresql promotion) + 30 s reconnect), not under the spec's 300 s; use the fast profile (10 s) or "
+     "a lower failure threshold"),
 ]
 
 
@@ -426,6 +427,12 @@ def test_fastlys_image_optimizer_needs_a_known_shield_near_the_primary(tmp_path:
         "ap-southeast-2, eu-central-1, eu-west-1, eu-west-2, eu-west-3, sa-east-1, us-east-1, us-east-2, us-west-1, "
         "us-west-2, or image optimization off"]
     edit_stack(project, "us-east", cdnImageOptimization=False)
+    assert validate_stacks(Project(project), ["us-east"])[1] == []
+
+
+def test_four_failed_checks_stay_under_the_rto(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "p")
+    edit_stack(project, "us-east", edgeHealthCheckFailureThreshold=4)  # 120 + 135 + 30 = 285 s
     assert validate_stacks(Project(project), ["us-east"])[1] == []
 
 

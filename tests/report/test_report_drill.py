@@ -12,8 +12,8 @@ from infra.report.timeline import to_svg
 
 def test_modeled_steps_from_the_modeled_rto(plans):
     timeline = drill.modeled(plans["us-east"].outputs["modeledRto"], "us-east")
-    assert [s.modeled_seconds for s in timeline.steps] == [90, 60, 30]
-    assert timeline.modeled_total == plans["us-east"].outputs["modeledRto"]["totalSeconds"] == 180
+    assert [s.modeled_seconds for s in timeline.steps] == [90, 135, 30]
+    assert timeline.modeled_total == plans["us-east"].outputs["modeledRto"]["totalSeconds"] == 255
     assert timeline.budget_seconds == 300 and not timeline.measured and timeline.measured_total is None
 
 

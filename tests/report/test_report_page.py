@@ -34,7 +34,7 @@ def test_page_shows_each_stack_its_verdict_cost_and_recovery(report):
     for stack, cidr in (("us-east", "10.0.0.0/16"), ("eu-west", "10.1.0.0/16"), ("ap-se", "10.2.0.0/16")):
         assert f'id="stack-{stack}"' in html and cidr in html
     assert html.count("PASS") >= 3 and "FAIL" not in html
-    assert "180 s (fast profile 120 s) vs 300 s" in html
+    assert "255 s (fast profile 195 s) vs 300 s" in html
     assert "lag alarm 30 s, RPO 60 s vs 60 s" in html
     assert all(s.cost.total > 0 for s in report.summaries)
     # Secrets never in clear: the outputs are the redacted ones the plan command shows.
