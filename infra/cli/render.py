@@ -74,7 +74,8 @@ class Renderer:
         if isinstance(rto, dict) and "totalSeconds" in rto:
             self.console.print(f"modeled RTO: {rto['totalSeconds']} s (fast profile: {rto['fastProfileTotalSeconds']} s; "
                                f"spec: under {rto['specSeconds']} s) = detection {rto['detectionSeconds']} s + "
-                               f"max(DNS TTL {rto['dnsTtlSeconds']} s, promotion {rto['promotionSeconds']} s) + "
+                               f"max(DNS TTL {rto['dnsTtlSeconds']} s, alarm window {rto['alarmSeconds']} s + "
+                               f"forwarding {rto['forwardingSeconds']} s + promotion {rto['promotionSeconds']} s) + "
                                f"reconnect {rto['reconnectSeconds']} s")
         cost = estimate(plan)
         self.console.print(f"estimated monthly cost: {money(cost.total)} ("

@@ -80,8 +80,8 @@ def test_plan_one_stack_summary_only() -> None:
     assert "├─" not in text and "└─" not in text
     # eu-west owns its peering's us-east-1 side: accepter, DNS option, 4 routes, 4 data-tier ingress and 4 app egress rules.
     assert "by region: eu-west-1 168, kubernetes 12, random 1, us-east-1 16" in text
-    assert ("modeled RTO: 180 s (fast profile: 120 s; spec: under 300 s) = detection 90 s + max(DNS TTL 60 s, "
-            "promotion 60 s) + reconnect 30 s") in text
+    assert ("modeled RTO: 255 s (fast profile: 195 s; spec: under 300 s) = detection 90 s + max(DNS TTL 60 s, "
+            "alarm window 60 s + forwarding 15 s + promotion 60 s) + reconnect 30 s") in text
     assert ["appSubnetCidrs", '["10.1.0.0/19",', '"10.1.32.0/19",', '"10.1.64.0/19"]'] in \
         [line.split() for line in text.splitlines()]
 
