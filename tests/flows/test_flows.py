@@ -324,6 +324,21 @@ def test_promoted_writes_break_when_the_proxy_targets_another_cluster(broken):
     assert hop.name == "ap-se proxy → promoted cluster"
 
 
+def test_admins_lose_a_region_whose_vpn_authorization_rule_is_gone(broken):
+    rule = next(r for r in broken.of_type("us-east", "aws:ec2clientvpn/authorizationRule:AuthorizationRule")
+                if r.inputs["targetNetworkCidr"] == "10.1.0.0/16")
+    broken.remove("us-east", rule.name)
+    hop = blocking(broken, "eu-west", "admin-vpn")
+    assert hop.name == "admin VPN → eu-west: authorization" and "10.1.0.0/16" in hop.detail
+    assert broken.verdict("ap-se", "admin-vpn").ok
+
+
+def test_admins_cannot_reach_the_home_database_without_its_rule(broken):
+    broken.remove("us-east", "hse-us-east-admin-vpn-database-in")
+    hop = blocking(broken, "us-east", "admin-vpn")
+    assert hop.name == "admin VPN → us-east database: ingress of us-east database"
+
+
 def test_the_deployer_path_refuses_an_api_open_to_the_internet(broken):
     cluster = broken.of_type("eu-west", "aws:eks/cluster:Cluster")[0]
     config = dict(cluster.outputs["vpcConfig"], endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"])
