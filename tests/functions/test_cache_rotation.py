@@ -5,41 +5,10 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.cache_rotation.handler import RotationError, rotate
-
-USER_ARN = "arn:aws:elasticache:eu-west-1:123456789012:user:prod-eu-west-acme"
-
-
-class Users:
-    """ElastiCache's user API for one user: ModifyUser makes it `modifying` for `busy` reads."""
-
-    def __init__(self, busy: int = 0):
-        self.passwords: list[str] = []
-        self.busy = busy
-
-    def modify_user(self, UserId, AuthenticationMode):
-        assert UserId == "prod-eu-west-acme" and AuthenticationMode["Type"] == "password"
-        self.passwords = AuthenticationMode["Passwords"]
-
-    def describe_users(self, UserId):
-        if self.busy:
-            self.busy -= 1
-            return {"Users": [{"UserId": UserId, "Status": "modifying"}]}
-        return {"Users": [{"UserId": UserId, "Status": "active"}]}
-
-
-@pytest.fixture
-def secret():
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="eu-west-1")
-        arn = client.create_secret(Name="hse/prod/eu-west/cache/acme", SecretString=json.dumps(
-            {"username": "tenant-acme", "password": "old", "user_arn": USER_ARN, "keyPrefix": "tenant:acme:"}))["ARN"]
-        yield client, arn
-
+from tests.functions.conftest import USER_ARN, Users
 
 def run(client, arn, users, step, token, **kwargs):
     return rotate({"Step": step, "SecretId": arn, "ClientRequestToken": token}, secrets=client, elasticache=users,
@@ -74,7 +43,7 @@ def test_create_set_test_finish(secret):
     assert pending["username"] == "tenant-acme" and pending["user_arn"] == USER_ARN
     assert pending["password"] != "old" and len(pending["password"]) == 40
     assert run(client, arn, users, "setSecret", token) == "setSecret"
-    assert users.passwords == [pending["password"]] and users.busy == 0
+    assert users.modified == [("prod-eu-west-acme", [pending["password"]])] and users.busy == 0
     assert run(client, arn, users, "testSecret", token) == "testSecret"
     client.describe_secret = real_describe
     assert run(client, arn, users, "finishSecret", token) == "finishSecret"

@@ -6,42 +6,10 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.cache_rotation.handler import RotationError, rotate
-
-USER_ARN = "arn:aws:elasticache:eu-west-1:123456789012:user:prod-eu-west-acme"
-
-
-class Users:
-    """One ElastiCache user: `modifying` for `busy` reads after a change, or absent."""
-
-    def __init__(self, busy: int = 0, exists: bool = True):
-        self.busy, self.exists = busy, exists
-        self.modified: list[tuple[str, list[str]]] = []
-
-    def modify_user(self, UserId, AuthenticationMode):
-        self.modified.append((UserId, AuthenticationMode["Passwords"]))
-
-    def describe_users(self, UserId):
-        if not self.exists:
-            return {"Users": []}
-        if self.busy:
-            self.busy -= 1
-            return {"Users": [{"UserId": UserId, "Status": "modifying"}]}
-        return {"Users": [{"UserId": UserId, "Status": "active"}]}
-
-
-@pytest.fixture
-def secret():
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="eu-west-1")
-        arn = client.create_secret(Name="hse/prod/eu-west/cache/acme", SecretString=json.dumps(
-            {"username": "tenant-acme", "password": "old", "user_arn": USER_ARN}))["ARN"]
-        yield client, arn
-
+from tests.functions.conftest import USER_ARN, Users
 
 def run(client, arn, users, step, token, user_name="tenant-acme", clock=None):
     return rotate({"Step": step, "SecretId": arn, "ClientRequestToken": token}, secrets=client, elasticache=users,
