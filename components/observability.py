@@ -95,7 +95,13 @@ def dashboard_body(stack: str, region: str, group_id: str, cluster_id: str, lag:
         widget(0, 0, "Request latency by region (health-check time to first byte)", search(
             "SEARCH('{AWS/Route53,HealthCheckId} MetricName=\"TimeToFirstByte\"', 'Average', 60)", "TTFB"),
             GLOBAL_METRICS_REGION, "ms"),
+        # Aurora publishes the global lag per DBClusterIdentifier and SourceRegion (see
+        # components/database_alarms.py): a SEARCH over that pair finds it whatever the source.
         widget(12, 0, f"Database replication lag ({stack})",
+               [[{"expression": f"e0/{divisor}", "label": "lag (s)", "id": "e1"}],
+                [{"expression": f"SEARCH('{{AWS/RDS,{lag_dimension},SourceRegion}} MetricName=\"{lag_metric}\" "
+                                f"\"{cluster_id}\"', 'Maximum', 60)", "id": "e0", "visible": False}]]
+               if lag_metric == "AuroraGlobalDBReplicationLag" else
                [[{"expression": f"m1/{divisor}", "label": "lag (s)", "id": "e1"}],
                 ["AWS/RDS", lag_metric, lag_dimension, cluster_id, {"id": "m1", "visible": False, "stat": "Maximum"}]],
                region, "seconds"),

@@ -251,7 +251,8 @@ class Publishers:
                                  "instance")
             allowed = {("DBClusterIdentifier",), ("DBClusterIdentifier", "Role")}
             if metric.name == "AuroraGlobalDBReplicationLag":
-                allowed = {("DBClusterIdentifier",), ("DBClusterIdentifier", "SourceRegion")}
+                # Published per secondary cluster and its source region (components/database_alarms.py).
+                allowed = {("DBClusterIdentifier", "SourceRegion")}
             return self._aws(keys, allowed, dims, "DBClusterIdentifier", self.clusters, "cluster")
         if ns == "AWS/ElastiCache":
             node = dims.get("CacheClusterId", "")

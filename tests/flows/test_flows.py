@@ -375,3 +375,16 @@ def test_with_another_cdn_the_dashboard_reads_no_cloudfront_metric(tmp_path):
     widgets = json.loads(board.inputs["dashboardBody"])["widgets"]
     assert widgets[3]["type"] == "text" and "fastly reports the hit ratio" in widgets[3]["properties"]["markdown"]
     assert "AWS/CloudFront" not in board.inputs["dashboardBody"]
+
+
+def test_the_global_lag_is_read_with_its_source_region_or_flagged(broken):
+    alarm = next(r for r in broken.of_type("eu-west", "aws:cloudwatch/metricAlarm:MetricAlarm")
+                 if r.inputs.get("metricName") == "AuroraGlobalDBReplicationLag")
+    assert sorted(alarm.inputs["dimensions"]) == ["DBClusterIdentifier", "SourceRegion"]
+    assert alarm.inputs["dimensions"]["SourceRegion"] == "us-east-1"
+    board = broken.of_type("eu-west", "aws:cloudwatch/dashboard:Dashboard")[0]
+    assert "{AWS/RDS,DBClusterIdentifier,SourceRegion} MetricName=\\\"AuroraGlobalDBReplicationLag\\\"" in \
+        board.inputs["dashboardBody"]
+    broken.set(alarm, "dimensions", {"DBClusterIdentifier": alarm.inputs["dimensions"]["DBClusterIdentifier"]})
+    hop = blocking(broken, "eu-west", "metrics")
+    assert hop.resource == alarm.name and "SourceRegion" in hop.detail
