@@ -71,14 +71,18 @@ def estimate(plan: StackPlan, storage_gib: int = 100) -> Estimate:
             return 0.0
         return price * hours
 
+    # RDS Proxy is billed per vCPU of the instances behind it, wherever the plan lists them
+    # (a proxy is often recorded before its instances: it depends on the cluster, not on them).
     database_vcpus: dict[str, int] = defaultdict(int)
+    for r in plan.managed():
+        if r.type in ("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"):
+            database_vcpus[plan.get(r.provider_urn).urn] += table["vcpus"].get(r.input("instanceClass").rsplit(".", 1)[-1], 2)
     for r in plan.managed():
         t = r.type
         if t in ("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"):
             size = r.input("instanceClass")
             copies = 2 if r.input("multiAz") else 1
             add(r, f"database instance {size}" + (" (Multi-AZ)" if copies == 2 else ""), copies * per_hour("rds", size))
-            database_vcpus[plan.get(r.provider_urn).urn] += table["vcpus"].get(size.rsplit(".", 1)[-1], 2)
             if t == "aws:rds/instance:Instance":
                 add(r, "database storage", (r.input("allocatedStorage") or storage_gib) * monthly["rdsStoragePerGib"])
         elif t == "aws:rds/cluster:Cluster":

@@ -84,3 +84,15 @@ def test_an_unknown_size_is_counted_as_zero_and_reported():
 def test_storage_comes_from_the_config():
     plan = _plan("us-east-1", ("aws:rds/cluster:Cluster", {}))
     assert _items(plan, storage_gib=250) == [("Aurora storage (250 GiB assumed)", 25.0)]
+
+
+def test_the_proxy_counts_the_instances_behind_it_even_when_recorded_before_them(plans):
+    # A proxy depends on its cluster, not on the instances: the primary's plan records it first.
+    plan = _plan("us-east-1", ("aws:rds/proxy:Proxy", {}),
+                 ("aws:rds/clusterInstance:ClusterInstance", {"instanceClass": "db.r6g.large"}),
+                 ("aws:rds/clusterInstance:ClusterInstance", {"instanceClass": "db.r6g.xlarge"}))
+    assert _items(plan)[0] == ("RDS Proxy", 65.7)   # (2 + 4) vCPU x 0.015 x 730
+    us_east = plans["us-east"]
+    order = [r.type for r in us_east.managed() if r.type in ("aws:rds/proxy:Proxy", "aws:rds/clusterInstance:ClusterInstance")]
+    assert order[0] == "aws:rds/proxy:Proxy"
+    assert [usd for _, what, usd in estimate(us_east).items if what == "RDS Proxy"] == [43.8]  # 2 x 2 vCPU x 0.015 x 730
