@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.domain.platform import RegionRecord
-from infra.domain.failover_state import encode
+from infra.domain.failover_state import encode, topology_key
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class FailoverRegistrationArgs:
 def registration_item(outputs: Mapping[str, Any], app_instance_count: int) -> str:
     """The item as DynamoDB JSON (what `aws.dynamodb.TableItem` takes)."""
     record = RegionRecord.from_outputs(dict(outputs), app_instance_count=app_instance_count)
-    return json.dumps(encode({"pk": f"REGION#{record.stack}", "sk": "TOPOLOGY", **record.to_item()}), sort_keys=True)
+    return json.dumps(encode({**topology_key(record.stack), **record.to_item()}), sort_keys=True)
 
 
 class FailoverRegistration(pulumi.ComponentResource):

@@ -43,7 +43,6 @@ CALLS: dict[str, str] = {
     "put_item": "dynamodb:PutItem",
     "delete_item": "dynamodb:DeleteItem",
     "query": "dynamodb:Query",
-    "scan": "dynamodb:Scan",
 }
 
 
@@ -60,7 +59,7 @@ def controller_policy(*, account_id: str, table_arn: str, global_cluster_id: str
     table_arns = [table_arn, _any_region(table_arn)]
     statements: list[dict[str, Any]] = [
         {"Sid": "StateStore", "Effect": "Allow",
-         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"],
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
          "Resource": table_arns},
         {"Sid": "GlobalDatabase", "Effect": "Allow",
          "Action": ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster", "rds:RemoveFromGlobalCluster",

@@ -15,6 +15,14 @@ from typing import Any
 
 PLATFORM = "PLATFORM"
 EVENTS = "EVENTS"
+TOPOLOGY = "TOPOLOGY"
+"""The one partition of every region's registration (sort key: the stack): the whole platform
+is one Query, which the application's role may make (it has GetItem and Query, no Scan)."""
+
+
+def topology_key(stack: str) -> dict[str, str]:
+    """The key of `stack`'s registration item."""
+    return {"pk": TOPOLOGY, "sk": stack}
 
 TTL_ATTRIBUTE = "expiresAt"
 """The table's time-to-live attribute: epoch seconds (a Number), after which DynamoDB deletes

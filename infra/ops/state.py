@@ -15,19 +15,19 @@ Items (partition key `pk`, sort key `sk`):
 | `PLATFORM` | `STATE` | mode (`normal`, `failed-over`, `failing-back`), current and original primary, since |
 | `PLATFORM` | `LOCK` | the running operation and when its lease ends |
 | `REGION#<stack>` | `HEALTH` | healthy or not, and since when |
-| `REGION#<stack>` | `TOPOLOGY` | the region's identifiers (`RegionRecord`), written by its stack |
 | `REGION#<stack>` | `CAPACITY` | the HPA minimum and node count the cluster side must apply |
 | `REGION#<stack>` | `PROBE` | the watchdog's consecutive failed probes of the region (`infra/ops/watchdog.py`) |
+| `TOPOLOGY` | `<stack>` | the region's identifiers (`RegionRecord`), written by its stack |
 | `EVENTS` | `<time>#<seq>` | the timeline: operation, step, detail, modeled and measured seconds; `expiresAt` |
 
-Reads never assume one page: a Query or Scan returns at most 1 MB (or `Limit` items) and a
+Reads never assume one page: a Query returns at most 1 MB (or `Limit` items) and a
 `LastEvaluatedKey` to go on from, so every read loops until there is none. Items are read
 by key (`GetItem`) wherever the key is known; the timeline is one partition read newest
-first, stopping as soon as the events asked for are in hand. The regions' topology items
-sit in one partition each, so finding every region is a Scan filtered on `sk = TOPOLOGY`:
-it reads the whole table, which stays small because timeline events expire after
-`EVENT_RETENTION_DAYS` (90) through the table's time to live (`expiresAt`,
-`infra/domain/failover_state.py`).
+first, stopping as soon as the events asked for are in hand; the regions' topology items
+share the `TOPOLOGY` partition, so finding every region is one Query too. Nothing scans
+the table: the application's role (`/api/regions/status` reads the platform) may
+`GetItem` and `Query`, not `Scan`. Timeline events expire after `EVENT_RETENTION_DAYS`
+(90) through the table's time to live (`expiresAt`, `infra/domain/failover_state.py`).
 
 `StateReader` is what the application's `/api/health/failover` and `/api/regions/status`
 call; it reads and never writes.
@@ -43,7 +43,8 @@ from typing import Any, Optional
 from botocore.exceptions import ClientError
 
 from infra.ops.clock import Clock, iso
-from infra.domain.failover_state import EVENTS, PLATFORM, TTL_ATTRIBUTE, decode, encode, event_expiry
+from infra.domain.failover_state import (EVENTS, PLATFORM, TOPOLOGY, TTL_ATTRIBUTE, decode, encode, event_expiry,
+                                         topology_key)
 from infra.domain.platform import Platform, RegionRecord
 
 NORMAL, FAILED_OVER, FAILING_BACK = "normal", "failed-over", "failing-back"
@@ -88,7 +89,7 @@ class StateStore:
         self.db.delete_item(TableName=self.table, Key=encode({"pk": pk, "sk": sk}))
 
     def _pages(self, operation, wanted: Optional[int] = None, **kwargs: Any) -> list[dict[str, Any]]:
-        """Every item of a Query or Scan, page after page (`LastEvaluatedKey`), or the first `wanted`."""
+        """Every item of a Query, page after page (`LastEvaluatedKey`), or the first `wanted`."""
         items: list[dict[str, Any]] = []
         if wanted is not None and wanted <= 0:
             return items
@@ -109,12 +110,12 @@ class StateStore:
 
     # -- the platform -----------------------------------------------------------------
     def register(self, record: RegionRecord) -> None:
-        self.put(f"REGION#{record.stack}", "TOPOLOGY", **record.to_item())
+        key = topology_key(record.stack)
+        self.put(key["pk"], key["sk"], **record.to_item())
 
     def platform(self) -> Platform:
-        items = self._pages(lambda **page: self.db.scan(**page), FilterExpression="sk = :t", ConsistentRead=True,
-                            ExpressionAttributeValues=encode({":t": "TOPOLOGY"}))
-        return Platform.of(RegionRecord.from_item(item) for item in items)
+        """Every registered region: one Query of the `TOPOLOGY` partition, to its last page."""
+        return Platform.of(RegionRecord.from_item(item) for item in self.query(TOPOLOGY))
 
     def state(self, platform: Platform) -> PlatformState:
         item = self.get(PLATFORM, "STATE")

@@ -155,7 +155,7 @@ def test_registration_writes_the_region_record(plan):
     assert item.inputs["tableName"] == "hse-production-failover-state"
     record = decode(json.loads(item.inputs["item"]))
     assert (record["pk"], record["sk"], record["eks_node_group_name"], record["app_instance_count"]) == (
-        "REGION#us-east", "TOPOLOGY", "hse-us-east-nodes", 5)
+        "TOPOLOGY", "us-east", "hse-us-east-nodes", 5)
 
 
 def test_children_have_the_component_as_parent(plan):

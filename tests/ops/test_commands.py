@@ -72,7 +72,7 @@ def test_state_commands_on_moto(world):
     code, out, _ = _run("failback", *state)
     assert code == 0 and "failback: noop - us-east is the primary; nothing to fail back" in out
     code, _, err = _run("failback", "--state-region", "eu-west-1", "--state-table", "missing")
-    assert code == 1 and err.startswith("error: AWS Scan: ResourceNotFoundException:")
+    assert code == 1 and err.startswith("error: AWS Query: ResourceNotFoundException:")
 
 
 def test_drill_command_runs_a_scenario_and_reports():
