@@ -11,8 +11,9 @@ before touching anything and says what is missing.
 Blue-green: a region's live name `live-<stack>.<domain>` is a weighted set with one
 member per deployed colour (`hse:appColours`), each pointing at `<stack>-<colour>.<domain>`
 (that colour's load balancer) with its own health check (`infra/tiers/workloads.py`).
-The switch reads the set first and refuses a colour that has no member (not deployed);
-otherwise it changes only the weights (100 to the new colour, 0 to the others), keeping
+The switch reads the set first and refuses a colour that has no member (not deployed) or
+whose member's health check Route 53 does not call healthy (`GetHealthCheckStatus`, the
+18 % rule in `infra/domain/route53_health.py`): no healthy target; otherwise it changes only the weights (100 to the new colour, 0 to the others), keeping
 each member's health check, TTL and set identifier, watches the region's health for the
 window and, on a failure, puts the weights back exactly as they were.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
+from infra.domain import route53_health
 from infra.ops.clock import Clock
 from infra.ops.health import HEALTH_METRIC_REGION, HealthReader
 from infra.domain.platform import Platform, RegionRecord
@@ -193,6 +195,21 @@ class BlueGreen:
         weights = self.traffic.weights(region.hosted_zone_id, live_name(region))
         return max(weights, key=weights.get) if weights and max(weights.values()) > 0 else ""
 
+    def unhealthy(self, region: RegionRecord, colour: str) -> str:
+        """Why `colour` has no healthy target ('' when its own health check passes). Its member
+        of the live set carries the colour's health check; Route 53's verdict is read with
+        `GetHealthCheckStatus` (a deployment-time read: the failover path never needs it)."""
+        member = next(r for r in self.traffic.records(region.hosted_zone_id, live_name(region))
+                      if r.get("SetIdentifier") == colour)
+        check = member.get("HealthCheckId")
+        if not check:
+            return f"{region.stack}: {colour}'s member of {live_name(region)} has no health check; nothing says it serves"
+        observations = self.traffic.route53.get_health_check_status(HealthCheckId=check)["HealthCheckObservations"]
+        if route53_health.healthy(o.get("StatusReport", {}).get("Status", "") for o in observations):
+            return ""
+        return (f"{region.stack}: {colour}'s health check {check} is failing (Route 53's checkers); "
+                f"{colour} takes no traffic until it passes")
+
     def switch(self, region: RegionRecord, to: str, dry_run: bool = False) -> Outcome:
         outcome = Outcome("blue-green", "switched", "")
         rec = Recorder(outcome, None, dry_run)
@@ -206,6 +223,10 @@ class BlueGreen:
         live = self.live(region)
         if live == to:
             outcome.action, outcome.detail = "noop", f"{to} already takes {region.stack}'s traffic"
+            return outcome
+        unhealthy = self.unhealthy(region, to)
+        if unhealthy:
+            outcome.action, outcome.code, outcome.detail = "refused", FAILED, unhealthy
             return outcome
         if dry_run:
             rec.note("switch", f"would send 100 % of {name} to {colour_host(region, to)}")

@@ -194,3 +194,50 @@ def test_reweigh_changes_only_weights_and_refuses_unknown_members(world):
     assert _live_records(run, region) == before
     assert traffic.reweigh(region.hosted_zone_id, live_name(region), {"blue": 0}, "test") == {"blue": 100}
     assert _live_records(run, region) == {"blue": {**before["blue"], "Weight": 0}}
+
+
+def _checkers(run, statuses: dict[str, list[str]]) -> None:
+    """GetHealthCheckStatus answered per health check at the boto3 boundary (moto reports every
+    check healthy); a later call replaces the answers."""
+    client = run.clients("route53", "us-east-1")
+    answers = getattr(client, "_checker_answers", None)
+    if answers is not None:
+        answers.clear()
+        answers.update(statuses)
+        return
+    answers = client._checker_answers = dict(statuses)
+
+    def answer(params, **_):
+        check = params["url_path"].split("/")[-2]
+        if check not in answers:
+            return None
+        return types.SimpleNamespace(status_code=200, headers={}), {"HealthCheckObservations": [
+            {"Region": "us-east-1", "IPAddress": "192.0.2.1", "StatusReport": {"Status": s}} for s in answers[check]],
+            "ResponseMetadata": {"HTTPStatusCode": 200}}
+    client.meta.events.register_first("before-call.route-53.GetHealthCheckStatus", answer)
+
+
+def test_blue_green_refuses_a_colour_whose_own_health_check_fails(world):
+    run = world()
+    region = run.region("us-east")
+    green_check = _deploy_green(run, region)
+    before = _live_records(run, region)
+    # 2 of 16 checkers (12.5 %) report success: at most 18 %, unhealthy for Route 53.
+    _checkers(run, {green_check: ["Success: HTTP Status Code 200"] * 2 + ["Failure: Connection timed out"] * 14})
+    for dry_run in (True, False):
+        outcome = BlueGreen(run.clients, run.clock).switch(region, "green", dry_run=dry_run)
+        assert (outcome.action, outcome.code) == ("refused", 1)
+        assert outcome.detail == (f"us-east: green's health check {green_check} is failing (Route 53's checkers); "
+                                  "green takes no traffic until it passes")
+        assert _live_records(run, region) == before and outcome.steps == []
+    # 3 of 16 (18.75 %): healthy for Route 53, the switch goes ahead.
+    _checkers(run, {green_check: ["Success: HTTP Status Code 200"] * 3 + ["Failure: Connection timed out"] * 13})
+    assert BlueGreen(run.clients, run.clock, window_seconds=0).switch(region, "green").action == "switched"
+
+
+@pytest.mark.parametrize("passing, total, verdict", [(0, 0, False), (0, 16, False), (2, 16, False), (3, 16, True),
+                                                     (9, 50, False), (10, 50, True), (16, 16, True)])
+def test_route53_calls_healthy_more_than_18_percent_of_checkers(passing, total, verdict):
+    from infra.domain.route53_health import healthy
+
+    assert healthy(["Success: ok"] * passing + ["Failure: no"] * (total - passing)) is verdict
