@@ -54,3 +54,8 @@ def lambda_files(root: Path, handler: str = HANDLER) -> dict[str, Path]:
             if candidate.exists():
                 pending.append(candidate)
     return dict(sorted(files.items()))
+
+
+def sources(root: Path, entry: str) -> dict[str, str]:
+    """Package path -> source text of `entry` and what it imports (the capacity reconciler's ConfigMap)."""
+    return {path: file.read_text() for path, file in lambda_files(root, entry).items()}

@@ -20,6 +20,11 @@ TOPOLOGY = "TOPOLOGY"
 is one Query, which the application's role may make (it has GetItem and Query, no Scan)."""
 
 
+def capacity_key(stack: str) -> dict[str, str]:
+    """The key of `stack`'s capacity item: the HPA minimum the cluster side applies."""
+    return {"pk": f"REGION#{stack}", "sk": "CAPACITY"}
+
+
 def topology_key(stack: str) -> dict[str, str]:
     """The key of `stack`'s registration item."""
     return {"pk": TOPOLOGY, "sk": stack}

@@ -6,7 +6,8 @@ reaches nor holds credentials for: it records the desired minimum in the state s
 (`REGION#<stack>` / `CAPACITY`), and `infra/ops/hpa.py` applies it through the
 Kubernetes API: at once when the controller runs with a cluster client (`hpa_api`,
 `python -m infra.cli failover --apply-hpa`), later from the record
-(`python -m infra.cli hpa-reconcile`, or that command as an in-cluster CronJob). A patch
+(`python -m infra.cli hpa-reconcile`, and every minute the in-cluster CronJob of
+`components/capacity_reconciler.py`). A patch
 that fails never fails the failover: the record stays for the reconciler.
 """
 

@@ -13,10 +13,12 @@ with its two methods), in three ways:
   cluster (`aws eks update-kubeconfig --name <eksClusterName> --alias <eksClusterName>`);
 - `python -m infra.cli hpa-reconcile --stack <stack> --state-region <region>`: read the
   recorded minimum and apply it (after the Lambda failed over on its own);
-- in the cluster: the same command as a CronJob the workloads tier would declare in
-  namespace `hse` every minute (`--in-cluster`), with a service account bound by IRSA
-  to `dynamodb:GetItem` on the state table and by RBAC to get, list and patch
-  `horizontalpodautoscalers` in `hse` (docs/operations.md, "Scaling the promoted region").
+- in the cluster, on its own: the CronJob `hse-capacity-reconciler` every region declares
+  (`components/capacity_reconciler.py`) runs the same decision from a standard-library
+  script (`functions/capacity_reconciler/reconcile.py`), with a service account bound by
+  IRSA to `dynamodb:GetItem` on the state table and by RBAC to get and patch the app's
+  HPAs by name (docs/operations.md, "Scaling the promoted region"); `--in-cluster` runs
+  this module the same way from a pod that has the project and the Kubernetes client.
 
 The decision itself is pure (`infra/domain/hpa.py`); the patch is a JSON merge patch.
 """

@@ -43,8 +43,8 @@ from typing import Any, Optional
 from botocore.exceptions import ClientError
 
 from infra.ops.clock import Clock, iso
-from infra.domain.failover_state import (EVENTS, PLATFORM, TOPOLOGY, TTL_ATTRIBUTE, decode, encode, event_expiry,
-                                         topology_key)
+from infra.domain.failover_state import (EVENTS, PLATFORM, TOPOLOGY, TTL_ATTRIBUTE, capacity_key, decode, encode,
+                                         event_expiry, topology_key)
 from infra.domain.platform import Platform, RegionRecord
 
 NORMAL, FAILED_OVER, FAILING_BACK = "normal", "failed-over", "failing-back"
@@ -141,11 +141,13 @@ class StateStore:
         return self.get(f"REGION#{stack}", "HEALTH")
 
     def set_capacity(self, stack: str, hpa_min_replicas: int, node_count: int, reason: str) -> None:
-        self.put(f"REGION#{stack}", "CAPACITY", hpa_min_replicas=hpa_min_replicas, node_count=node_count,
+        key = capacity_key(stack)
+        self.put(key["pk"], key["sk"], hpa_min_replicas=hpa_min_replicas, node_count=node_count,
                  reason=reason, updated_at=self.clock.now())
 
     def capacity(self, stack: str) -> Optional[dict[str, Any]]:
-        return self.get(f"REGION#{stack}", "CAPACITY")
+        key = capacity_key(stack)
+        return self.get(key["pk"], key["sk"])
 
     def probe_result(self, stack: str, healthy: bool) -> tuple[int, int]:
         """Count a watchdog probe: (consecutive failures now, consecutive failures before)."""

@@ -25,7 +25,10 @@ from infra.domain.contract import RegionExports
 from infra.domain.cluster_addons import AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT, autoscaler_policy
 from infra.domain.metrics import APP_ERROR_RATE
 from infra.domain.naming import default_tags, host, prefix
-from infra.tiers.operations import state_table_name
+from components.capacity_reconciler import CapacityReconciler, CapacityReconcilerArgs
+from infra.domain.failover_package import sources
+from infra.domain.hpa import RECONCILER, RECONCILER_ENTRY, reconciler_policy
+from infra.tiers.operations import CODE_ROOT, state_table_name
 from infra.tiers.providers import RegionalProviders
 
 
@@ -188,6 +191,14 @@ def build_workloads_tier(cfg: StackConfig, others: Mapping[str, StackConfig], ed
         },
         secret_refs=secret_refs,
     ), pulumi.ResourceOptions(providers=[provider]))
+
+    # The HPA minimum the failover controller records, applied in the cluster (infra/domain/hpa.py).
+    reconciler_role = eks.service_account_role(f"{name}-capacity-reconciler", NAMESPACE, RECONCILER, pulumi.Output.from_input(
+        key_arn).apply(lambda k: reconciler_policy(k.split(":")[4], cfg.aws_region, table)))
+    CapacityReconciler(f"{name}-capacity", CapacityReconcilerArgs(
+        stack=cfg.stack, aws_region=cfg.aws_region, namespace=NAMESPACE, colours=app.colours, state_table=table,
+        role_arn=reconciler_role.arn, files=sources(CODE_ROOT, RECONCILER_ENTRY)),
+        pulumi.ResourceOptions(providers=[provider], depends_on=[workload]))
 
     # Per colour its load balancer's name; the live name weighs them (the active colour takes
     # everything); the region's endpoint is the live name.

@@ -59,8 +59,8 @@ def test_counts_add_up_and_the_grand_total_covers_every_stack(baseline) -> None:
         total, cloud, components, providers, reads = (int(words[i]) for i in (0, 2, 5, 7, 9))
         assert total == cloud + components + providers + reads, line
         totals.append(total)
-    assert totals == [308, 219, 244]
-    assert "total: 3 stack(s), 771 resources" in text
+    assert totals == [316, 227, 252]
+    assert "total: 3 stack(s), 795 resources" in text
 
 
 def test_computed_outputs_are_shown_as_known_after_deploy(baseline) -> None:
@@ -79,7 +79,7 @@ def test_plan_one_stack_summary_only() -> None:
     assert "=== stack eu-west ===" in text and "=== stack us-east ===" not in text
     assert "├─" not in text and "└─" not in text
     # eu-west owns its peering's us-east-1 side: accepter, DNS option, 4 routes, 4 data-tier ingress and 4 app egress rules.
-    assert "by region: eu-west-1 168, kubernetes 12, random 1, us-east-1 16" in text
+    assert "by region: eu-west-1 170, kubernetes 17, random 1, us-east-1 16" in text
     assert ("modeled RTO: 255 s (fast profile: 195 s; spec: under 300 s) = detection 90 s + max(DNS TTL 60 s, "
             "alarm window 60 s + forwarding 15 s + promotion 60 s) + reconnect 30 s") in text
     assert ["appSubnetCidrs", '["10.1.0.0/19",', '"10.1.32.0/19",', '"10.1.64.0/19"]'] in \
@@ -90,9 +90,9 @@ def test_diff_against_itself_shows_no_change_and_exits_0(baseline) -> None:
     out, _ = baseline
     code, text, _ = run("plan", "--all", "--summary-only", "--diff", str(out), "--detailed-exitcode")
     assert code == 0
-    assert "us-east: +0 to create, ~0 to update, -0 to delete, 308 unchanged" in text
-    assert "ap-se: +0 to create, ~0 to update, -0 to delete, 244 unchanged" in text
-    assert "changes: +0 to create, ~0 to update, -0 to delete, 771 unchanged" in text
+    assert "us-east: +0 to create, ~0 to update, -0 to delete, 316 unchanged" in text
+    assert "ap-se: +0 to create, ~0 to update, -0 to delete, 252 unchanged" in text
+    assert "changes: +0 to create, ~0 to update, -0 to delete, 795 unchanged" in text
 
 
 def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
     assert "retentionInDays: 365 → 90" in lines
     # The admin VPN's connection log keeps the same retention as the flow logs.
     assert "~ aws.cloudwatch.LogGroup  hse-us-east-admin-vpn-connections" in lines
-    assert "us-east: +0 to create, ~2 to update, -0 to delete, 306 unchanged" in lines
+    assert "us-east: +0 to create, ~2 to update, -0 to delete, 314 unchanged" in lines
     data = json.loads(report.read_text())
     assert data["changes"] is True
     (stack,) = data["stacks"]
@@ -118,8 +118,8 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
         "type": "aws:cloudwatch/logGroup:LogGroup",
         "changes": [{"path": "retentionInDays", "old": 365, "new": 90}]}
     assert flow_logs in stack["diff"]["update"] and len(stack["diff"]["update"]) == 2
-    assert stack["diff"]["create"] == [] and stack["diff"]["delete"] == [] and stack["diff"]["unchanged"] == 306
-    assert stack["counts"] == {"total": 308, "cloud": 275, "components": 27, "providers": 6, "reads": 0}
+    assert stack["diff"]["create"] == [] and stack["diff"]["delete"] == [] and stack["diff"]["unchanged"] == 314
+    assert stack["counts"] == {"total": 316, "cloud": 282, "components": 28, "providers": 6, "reads": 0}
 
 
 def test_diff_lists_creates_deletes_and_removed_stacks(baseline, tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_diff_lists_creates_deletes_and_removed_stacks(baseline, tmp_path: Path)
     # The third AZ's egress now goes through the first NAT gateway (round-robin).
     assert "~ aws.ec2.Route  hse-us-east-app-us-east-1c-egress" in lines
     assert "=== stack ap-se (no stack file any more) ===" in lines
-    assert "ap-se: +0 to create, ~0 to update, -244 to delete, 0 unchanged" in lines
+    assert "ap-se: +0 to create, ~0 to update, -252 to delete, 0 unchanged" in lines
 
 
 def test_a_new_stack_diffs_as_all_creates(baseline, tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_a_new_stack_diffs_as_all_creates(baseline, tmp_path: Path) -> None:
     code, text, _ = run("plan", "--stack", "eu-west", "--summary-only", "--diff", str(partial), "--detailed-exitcode")
     assert code == 3
     assert "no earlier plan of eu-west: every resource is new" in text
-    assert "eu-west: +219 to create, ~0 to update, -0 to delete, 0 unchanged" in text
+    assert "eu-west: +227 to create, ~0 to update, -0 to delete, 0 unchanged" in text
 
 
 def test_out_replaces_the_folder_whole(baseline, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The HPA reconciler the capacity CronJob runs in every region's cluster."""
