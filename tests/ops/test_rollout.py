@@ -241,3 +241,18 @@ def test_route53_calls_healthy_more_than_18_percent_of_checkers(passing, total, 
     from infra.domain.route53_health import healthy
 
     assert healthy(["Success: ok"] * passing + ["Failure: no"] * (total - passing)) is verdict
+
+
+def test_blue_green_refuses_a_colour_with_no_health_check_on_its_member(world):
+    run = world()
+    region = run.region("us-east")
+    run.clients("route53", "us-east-1").change_resource_record_sets(HostedZoneId=region.hosted_zone_id, ChangeBatch={
+        "Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": live_name(region), "Type": "CNAME", "SetIdentifier": "green", "Weight": 0, "TTL": 60,
+            "ResourceRecords": [{"Value": f"us-east-green.{region.domain}"}]}}]})
+    before = _live_records(run, region)
+    outcome = BlueGreen(run.clients, run.clock).switch(region, "green")
+    assert (outcome.action, outcome.code) == ("refused", 1)
+    assert outcome.detail == (f"us-east: green's member of {live_name(region)} has no health check; "
+                              "nothing says it serves")
+    assert _live_records(run, region) == before
