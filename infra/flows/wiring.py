@@ -44,8 +44,7 @@ class Dns:
         values += [_bare(a.get("name", "")) for a in record.get("aliases") or []]
         return values
 
-    def resolve(self, name: str, terminals: set[str], *, via: Optional[set[str]] = None,
-                depth: int = 0) -> Optional[list[str]]:
+    def resolve(self, name: str, terminals: set[str], depth: int = 0) -> Optional[list[str]]:
         """A chain of names from `name` to one of `terminals` (lower-case), or None."""
         name = _bare(name)
         if name in terminals:
@@ -54,8 +53,6 @@ class Dns:
             return None
         for record in self.records.get(name, []):
             for target in self.targets(record):
-                if via is not None and target not in via and target not in terminals and depth == 0:
-                    continue
                 rest = self.resolve(target, terminals, depth=depth + 1)
                 if rest:
                     return [name] + rest

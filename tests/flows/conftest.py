@@ -41,6 +41,15 @@ class Editable:
         self.plans[stack].resources.append(resource)
         self.plans[stack].__post_init__()
 
+    def clone(self, stack: str, name: str, **props: Any) -> Resource:
+        """A copy of a resource, added to the stack as `<name>-other`, with `props` changed."""
+        other = copy.deepcopy(self.find(stack, name))
+        other.urn, other.name = other.urn + "-other", other.name + "-other"
+        for key, value in props.items():
+            self.set(other, key, value)
+        self.add(stack, other)
+        return other
+
     def set(self, resource: Resource, key: str, value: Any) -> None:
         """Set a property where the verifier reads it (outputs over inputs)."""
         for props in (resource.inputs, resource.outputs):

@@ -232,12 +232,9 @@ def test_cloudtrail_cannot_describe_a_key_whose_only_statement_needs_its_encrypt
 
 
 def test_a_rotation_function_bound_to_another_secret_cannot_rotate_this_one(broken):
-    import copy
     rotation = broken.find("eu-west", "hse-eu-west-cache-platform-rotation")
-    other = copy.deepcopy(rotation)
-    other.urn, other.name = rotation.urn + "-other", rotation.name + "-other"
-    broken.set(other, "secretId", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:hse/other-tenant")
-    broken.add("eu-west", other)
+    other = broken.clone("eu-west", rotation.name,
+                         secretId="arn:aws:secretsmanager:eu-west-1:111122223333:secret:hse/other-tenant")
     hop = blocking(broken, "eu-west", "rotation")
     assert hop.resource == rotation.name and "serves 2 secrets but rotates only the one of its SECRET_ARN" in hop.detail
     other_hop = next(h for h in broken.verdict("eu-west", "rotation").hops if h.resource == other.name)

@@ -466,10 +466,7 @@ def test_an_elasticache_user_rotation_application_serves_one_secret_only(broken)
                "arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerElasticacheUserRotation")
     holds(broken, "us-east", "rotation")
     rotation = broken.find("us-east", "hse-us-east-db-credentials-rotation")
-    other = copy.deepcopy(rotation)
-    other.urn, other.name = rotation.urn + "-other", rotation.name + "-other"
-    broken.set(other, "secretId", "arn:aws:secretsmanager:us-east-1:111122223333:secret:hse/other")
-    broken.add("us-east", other)
+    broken.clone("us-east", rotation.name, secretId="arn:aws:secretsmanager:us-east-1:111122223333:secret:hse/other")
     hop_ = blocking(broken, "us-east", "rotation")
     assert hop_.resource == rotation.name and hop_.detail.endswith(
         "serves 2 secrets; AWS's ElastiCache user rotation function rotates only the secret of its SECRET_ARN")
