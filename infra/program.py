@@ -28,6 +28,7 @@ from infra.tiers.peers import read_peer_exports
 from infra.domain.problems import ConfigError, Problem
 from infra.tiers.providers import RegionalProviders
 from infra.domain.routing_table import DeployedRegion
+from infra.domain.stateful import holds_data
 from infra.domain.routing_table import build as build_routing_table
 from infra.config.stackfiles import Project
 
@@ -57,7 +58,18 @@ def _check_zones_available(cfg: StackConfig, providers: RegionalProviders) -> No
                                    f"available: {', '.join(zones.names)}")])
 
 
+def protect_data(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Every resource that holds data is declared with `protect`: the engine then refuses
+    to delete or replace it (`infra/domain/stateful.py`); removing the flag is a reviewed
+    change of its own."""
+    if not holds_data(args.type_) or args.opts.protect:
+        return None
+    return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(
+        args.opts, pulumi.ResourceOptions(protect=True)))
+
+
 def main(project_dir: Path) -> None:
+    pulumi.runtime.register_stack_transformation(protect_data)
     cfg, others = load_topology(Project(project_dir), pulumi.get_stack(), config=program_config())
     peers = read_peer_exports(cfg)
     primary = next((p for p in peers.values() if p.role == "primary"), None)

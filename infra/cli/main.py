@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, TextIO
 
 from rich.console import Console
+from rich.text import Text
 
 from infra.cli import ops_commands
 from infra.cli.errors import (EXIT_BROKEN_PIPE, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_CONFIG,
@@ -144,6 +145,8 @@ def summary_json(plans: list[StackPlan], diffs: list[StackDiff]) -> dict[str, An
 def cmd_plan(args: argparse.Namespace, console: Console) -> int:
     if args.detailed_exitcode and not args.diff:
         raise UsageError("--detailed-exitcode needs --diff DIR: it reports changes against that plan")
+    if args.allow_data_loss and not args.diff:
+        raise UsageError("--allow-data-loss needs --diff DIR: it accepts a loss that plan shows")
     if args.drill and not args.report:
         raise UsageError("--drill needs --report DIR: the drill is charted in the report")
     project = Project(args.project)
@@ -153,6 +156,7 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
     if problems:
         raise ConfigError(problems)
     baseline = read_baseline(args.diff) if args.diff else None
+    accepted = frozenset(args.allow_data_loss or ())
 
     engine = Engine(args.project)
     render = Renderer(console)
@@ -162,19 +166,22 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
         plan = engine.plan(stack)
         plans.append(plan)
         render.heading(f"stack {stack}")
-        if not args.summary_only:
+        if args.verbose and not args.summary_only:
             render.tree(plan)
-        render.summary(plan)
+        render.summary(plan, verbose=args.verbose)
         if baseline is not None:
             diff = diff_exports(stack, baseline.get(stack), plan.to_export())
+            diff.accepted = accepted
             diffs.append(diff)
-            render.diff(diff)
+            render.diff(diff, verbose=args.verbose)
     if baseline is not None and args.all:
         for gone in sorted(set(baseline) - set(stacks)):
             diff = deleted_stack(gone, baseline[gone])
+            diff.accepted = accepted
             diffs.append(diff)
             render.heading(f"stack {gone} (no stack file any more)")
-            render.diff(diff)
+            render.diff(diff, verbose=args.verbose)
+    _check_accepted(accepted, diffs)
     render.grand_total(plans, diffs)
 
     if args.out:
@@ -189,26 +196,59 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
         if baseline is not None:
             all_diffs = diffs if args.all else None
         _write_report(args, console, engine, all_diffs)
-    if args.policy and not policy_verdict(engine, plans, console):
+    results = policy_verdict(engine, plans, diffs, console) if args.policy else None
+    if args.markdown:
+        from infra.cli.markdown import plan_markdown
+        write_output(args.markdown, plan_markdown(plans, diffs, results), "--markdown", console)
+    refusals = [r for d in diffs for r in d.refusals]
+    if refusals:
+        console.print(Text(f"error: preview failed: {len(refusals)} step(s) the real engine or AWS refuses "
+                           "(see the errors above)", style="bold red"))
+        return EXIT_ERROR
+    if results is not None and any(r.mandatory for r in results):
         return EXIT_POLICY
     if args.detailed_exitcode and any(d.changed for d in diffs):
         return EXIT_CHANGES
     return EXIT_OK
 
 
-def policy_verdict(engine: Engine, plans: list[StackPlan], console: Console) -> bool:
-    """Run the policy pack over the plans just made; print its table and verdicts. True
-    when no mandatory policy is violated."""
+def _check_accepted(accepted: frozenset[str], diffs: list[StackDiff]) -> None:
+    """Every name given to --allow-data-loss must be a loss this plan shows: a typo must not
+    look like consent, and consent must not outlive the change it was given for."""
+    losses = {key for d in diffs for _, r in d.data_loss for key in (r.name, r.urn)}
+    unknown = sorted(accepted - losses)
+    if unknown:
+        raise UsageError(f"--allow-data-loss {', '.join(unknown)}: this plan deletes or replaces no resource holding "
+                         "data by that name" + (f"; it loses: {', '.join(sorted(r.name for d in diffs for _, r in d.data_loss))}"
+                                                if losses else ""))
+
+
+def policy_verdict(engine: Engine, plans: list[StackPlan], diffs: list[StackDiff], console: Console) -> list:
+    """Run the policy pack over the plans just made, and the data-loss gate over the diffs;
+    print the table and verdicts; return the results (a stack fails on any mandatory finding)."""
     from policies import report
     from policies.pack import load_config, resolve
-    from policies.runner import check_plan
+    from policies.runner import Finding, StackResult, check_plan
 
     config = resolve(load_config(None))
     complete = {p.stack for p in plans} >= set(engine.deploy_order())
     results = [check_plan(plan, config, stack_config=engine.project.stack_file(plan.stack).config,
                           peers=plans, complete=complete) for plan in plans]
+    by_stack = {r.stack: r for r in results}
+    for diff in diffs:
+        result = by_stack.get(diff.stack) or StackResult(diff.stack, 0)
+        if diff.stack not in by_stack:
+            results.append(result)
+        for step, r in diff.unaccepted_data_loss:
+            result.findings.append(Finding(DATA_KEPT, "mandatory", diff.stack, r.urn,
+                                           f"This change would {step} a resource holding data; name it with "
+                                           f"--allow-data-loss {r.name} to accept that."))
     report.print_table(console, results)
-    return not any(r.mandatory for r in results)
+    return results
+
+
+DATA_KEPT = "data-kept"
+"""The plan's own gate on a diff: no resource holding data is deleted or replaced unless named."""
 
 
 def _write_report(args: argparse.Namespace, console: Console, engine: Engine,
@@ -343,7 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", type=Path, metavar="FILE", help="write the summary (and diff) as JSON to FILE")
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help=f"exit {EXIT_CHANGES} when --diff finds changes, {EXIT_OK} when it finds none")
-    plan.add_argument("--summary-only", action="store_true", help="skip the resource tree")
+    plan.add_argument("--verbose", action="store_true",
+                      help="also every resource, type and output, and every changed output path")
+    plan.add_argument("--summary-only", action="store_true", help="with --verbose: everything but the resource tree")
+    plan.add_argument("--markdown", type=Path, metavar="FILE",
+                      help="write the changes and verdicts as Markdown (a pull-request comment, the step summary)")
+    plan.add_argument("--allow-data-loss", action="append", metavar="NAME",
+                      help="with --diff: accept deleting or replacing this resource holding data (name or URN; "
+                           "repeatable)")
     plan.add_argument("--policy", action="store_true",
                       help="end with the policy pack's verdict per stack (exit 4 on a mandatory violation)")
     plan.add_argument("--report", type=Path, metavar="DIR", help="also write the HTML report of every stack to DIR "

@@ -7,7 +7,6 @@ shown as `(known after deploy)`: offline they are stand-ins, not what AWS will r
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any, Iterable
 
@@ -16,22 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.engine.cost import estimate, prices
-from infra.engine.diff import ABSENT, Change, StackDiff, show
-from infra.engine.plan import STACK_TYPE, StackPlan, redact
-from infra.engine.summary import (COMPUTED, computed_values, counts, money, output_value, plan_outputs, regions,
-                                  short_name, short_type)
+from infra.engine.diff import StackDiff
+from infra.engine.diff_text import diff_lines, value_text
+from infra.engine.plan import STACK_TYPE, StackPlan
+from infra.engine.summary import counts, money, plan_outputs, regions, short_name, short_type
 
-def _text(value: Any) -> str:
-    if value is ABSENT:
-        return "(none)"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and value and all(v == COMPUTED for v in value):
-        return f"{len(value)} × {COMPUTED}"
-    text = json.dumps(value)
-    if len(text) > 200:  # a whole table (the routing table): its size, not its text
-        return f"{{{len(value)} keys}}" if isinstance(value, dict) else f"[{len(value)} items]"
-    return text
+_STYLE = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red", "refused": "bold red",
+          "data-loss": "bold red", "note": ""}
 
 
 class Renderer:
@@ -65,11 +55,12 @@ class Renderer:
         walk(plan.root.urn, "")
         self.console.print(table)
 
-    def summary(self, plan: StackPlan) -> None:
+    def summary(self, plan: StackPlan, verbose: bool = False) -> None:
+        """Counts, regions, the modeled RTO and the cost; with `verbose` also every type and output."""
         c = counts(plan)
         self.console.print(f"{c['total']} resources: {c['cloud']} cloud resources, {c['components']} components, "
-                           f"{c['providers']} providers, {c['reads']} stack reads")
-        self.console.print("by region: " + ", ".join(f"{region} {n}" for region, n in regions(plan).items()))
+                           f"{c['providers']} providers, {c['reads']} stack reads; by region: "
+                           + ", ".join(f"{region} {n}" for region, n in regions(plan).items()))
         rto = plan.outputs.get("modeledRto")
         if isinstance(rto, dict) and "totalSeconds" in rto:
             self.console.print(f"modeled RTO: {rto['totalSeconds']} s (fast profile: {rto['fastProfileTotalSeconds']} s; "
@@ -83,6 +74,13 @@ class Renderer:
                            + f"; list prices of {prices()['date']}, usage not included)")
         for what, price in cost.per_use:
             self.console.print(f"  per use, not in the estimate: {what}: {price}")
+        for message in plan.diagnostics:
+            self.console.print(Text(f"warning: {message}", style="yellow"))
+        if verbose:
+            self._types(plan)
+            self._outputs(plan)
+
+    def _types(self, plan: StackPlan) -> None:
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
         table.add_column("type", no_wrap=True)
         table.add_column("count", justify="right")
@@ -90,39 +88,20 @@ class Renderer:
         for type_, n in sorted(by_type.items(), key=lambda item: short_type(item[0])):
             table.add_row(short_type(type_), str(n))
         self.console.print(table)
+
+    def _outputs(self, plan: StackPlan) -> None:
         self.console.print(Text("outputs:", style="bold"))
         outputs = Table(box=None, pad_edge=False, show_header=False)
         outputs.add_column("key", style="bold", no_wrap=True)
         outputs.add_column("value", overflow="fold")
         for key, value in plan_outputs(plan).items():
-            outputs.add_row(f"  {key}", _text(value))
+            outputs.add_row(f"  {key}", value if isinstance(value, str) else value_text(value))
         self.console.print(outputs)
-        for message in plan.diagnostics:
-            self.console.print(Text(f"warning: {message}", style="yellow"))
 
-    def diff(self, diff: StackDiff) -> None:
-        if not diff.baseline:
-            self.console.print(Text(f"no earlier plan of {diff.stack}: every resource is new", style="yellow"))
-        for r in diff.creates:
-            self.console.print(Text(f"  + {short_type(r.type)}  {r.name}", style="green"))
-        for r in diff.updates:
-            self.console.print(Text(f"  ~ {short_type(r.type)}  {r.name}", style="yellow"))
-            for change in r.changes:
-                self._change(change, "      ")
-        for r in diff.deletes:
-            self.console.print(Text(f"  - {short_type(r.type)}  {r.name}", style="red"))
-        if diff.outputs:
-            self.console.print("  outputs:")
-            for change in diff.outputs:
-                self._change(change, "    ")
+    def diff(self, diff: StackDiff, verbose: bool = False) -> None:
+        for kind, line in diff_lines(diff, verbose):
+            self.console.print(Text(line, style=_STYLE[kind]))
         self.console.print(Text(diff.totals(), style="bold"))
-
-    def _change(self, change: Change, indent: str) -> None:
-        line = Text(f"{indent}{change.path}: ")
-        line.append(_text(change.old), style="red")
-        line.append(" → ")
-        line.append(_text(change.new), style="green")
-        self.console.print(line)
 
     def grand_total(self, plans: Iterable[StackPlan], diffs: list[StackDiff]) -> None:
         plans = list(plans)
@@ -136,7 +115,9 @@ class Renderer:
         self.console.print(Text(f"estimated monthly cost of all stacks: {money(cost)} (an estimate: list prices "
                                 f"of {prices()['date']}, usage not included)", style="bold"))
         if diffs:
+            n = Counter()
+            for d in diffs:
+                n.update(d.counts())
             self.console.print(Text(
-                f"changes: +{sum(len(d.creates) for d in diffs)} to create, ~{sum(len(d.updates) for d in diffs)} "
-                f"to update, -{sum(len(d.deletes) for d in diffs)} to delete, "
-                f"{sum(d.unchanged for d in diffs)} unchanged", style="bold"))
+                f"changes: +{n['create']} to create, ~{n['update']} to update, +-{n['replace']} to replace, "
+                f"-{n['delete']} to delete, {n['unchanged']} unchanged", style="bold"))

@@ -116,6 +116,7 @@ class RecordingMonitor(MockMonitor):
             property_dependencies={k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items())},
             ignore_changes=sorted(request.ignoreChanges), protect=bool(request.protect),
             delete_before_replace=bool(request.deleteBeforeReplace), retain_on_delete=bool(request.retainOnDelete),
+            replace_on_changes=sorted(request.replaceOnChanges),
         )
         if request.type == STACK_TYPE or not request.custom:
             self._record(record)

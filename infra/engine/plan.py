@@ -19,6 +19,8 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
+COMPUTED = "(known after deploy)"
+"""How a value is shown that only the cloud knows, once a deployment made it."""
 
 
 def _map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
@@ -63,6 +65,7 @@ class Resource:
     protect: bool = False
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str:
@@ -93,6 +96,10 @@ class Resource:
             out["protect"] = True
         if self.retain_on_delete:
             out["retainOnDelete"] = True
+        if self.delete_before_replace:
+            out["deleteBeforeReplace"] = True
+        if self.replace_on_changes:
+            out["replaceOnChanges"] = list(self.replace_on_changes)
         if self.provider:
             out["provider"] = self.provider
         if self.dependencies:

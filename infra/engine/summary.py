@@ -8,9 +8,8 @@ from collections import Counter
 from typing import Any
 
 from infra.engine.diff import show
-from infra.engine.plan import STACK_TYPE, StackPlan, redact
+from infra.engine.plan import COMPUTED, STACK_TYPE, StackPlan, redact
 
-COMPUTED = "(known after deploy)"
 # Outputs that echo what the program already knows at preview (its provider's region,
 # the account from the caller identity, the merged tags), never stand-ins.
 _KNOWN_ECHOES = frozenset({"region", "ownerId", "tagsAll"})

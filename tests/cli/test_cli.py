@@ -28,7 +28,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 def baseline(tmp_path_factory) -> tuple[Path, str]:
     """`plan --all --out` of the real project, once for this module."""
     out = tmp_path_factory.mktemp("baseline") / "plan"
-    code, text, err = run("plan", "--all", "--out", str(out))
+    code, text, err = run("plan", "--all", "--out", str(out), "--verbose")
     assert (code, err) == (0, "")
     return out, text
 
@@ -74,7 +74,7 @@ def test_computed_outputs_are_shown_as_known_after_deploy(baseline) -> None:
 
 
 def test_plan_one_stack_summary_only() -> None:
-    code, text, _ = run("plan", "--stack", "eu-west", "--summary-only")
+    code, text, _ = run("plan", "--stack", "eu-west", "--summary-only", "--verbose")
     assert code == 0
     assert "=== stack eu-west ===" in text and "=== stack us-east ===" not in text
     assert "├─" not in text and "└─" not in text
@@ -90,9 +90,9 @@ def test_diff_against_itself_shows_no_change_and_exits_0(baseline) -> None:
     out, _ = baseline
     code, text, _ = run("plan", "--all", "--summary-only", "--diff", str(out), "--detailed-exitcode")
     assert code == 0
-    assert "us-east: +0 to create, ~0 to update, -0 to delete, 316 unchanged" in text
-    assert "ap-se: +0 to create, ~0 to update, -0 to delete, 252 unchanged" in text
-    assert "changes: +0 to create, ~0 to update, -0 to delete, 795 unchanged" in text
+    assert "us-east: +0 to create, ~0 to update, +-0 to replace, -0 to delete, 316 unchanged" in text
+    assert "ap-se: +0 to create, ~0 to update, +-0 to replace, -0 to delete, 252 unchanged" in text
+    assert "changes: +0 to create, ~0 to update, +-0 to replace, -0 to delete, 795 unchanged" in text
 
 
 def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path: Path) -> None:
@@ -105,10 +105,10 @@ def test_diff_of_a_one_key_edit_shows_the_change_and_exits_3(baseline, tmp_path:
     assert code == 3
     lines = [line.strip() for line in text.splitlines()]
     assert "~ aws.cloudwatch.LogGroup  hse-us-east-flow-logs-group" in lines
-    assert "retentionInDays: 365 → 90" in lines
+    assert "~ retentionInDays: 365 → 90" in lines
     # The admin VPN's connection log keeps the same retention as the flow logs.
     assert "~ aws.cloudwatch.LogGroup  hse-us-east-admin-vpn-connections" in lines
-    assert "us-east: +0 to create, ~2 to update, -0 to delete, 314 unchanged" in lines
+    assert "us-east: +0 to create, ~2 to update, +-0 to replace, -0 to delete, 314 unchanged" in lines
     data = json.loads(report.read_text())
     assert data["changes"] is True
     (stack,) = data["stacks"]
@@ -128,14 +128,18 @@ def test_diff_lists_creates_deletes_and_removed_stacks(baseline, tmp_path: Path)
     (project / "Pulumi.ap-se.yaml").unlink()
     edit_stack(project, "us-east", natGatewayCount=2)
     code, text, _ = run("--project", str(project), "plan", "--all", "--summary-only", "--diff", str(out))
-    assert code == 0  # without --detailed-exitcode, changes are not an exit status
+    # Removing ap-se's stack file deletes its protected data stores: the engine would refuse.
+    assert code == 1
+    assert ('error: unable to delete resource "urn:pulumi:ap-se::hse::hse:data:ReplicaDatabase$'
+            'aws:rds/cluster:Cluster::hse-ap-se-db"') in text
+    assert "error: preview failed: 7 step(s) the real engine or AWS refuses (see the errors above)" in text
     lines = [line.strip() for line in text.splitlines()]
     assert "- aws.ec2.NatGateway  hse-us-east-nat-us-east-1c" in lines
     assert "- aws.ec2.Eip  hse-us-east-nat-us-east-1c" in lines
     # The third AZ's egress now goes through the first NAT gateway (round-robin).
     assert "~ aws.ec2.Route  hse-us-east-app-us-east-1c-egress" in lines
     assert "=== stack ap-se (no stack file any more) ===" in lines
-    assert "ap-se: +0 to create, ~0 to update, -252 to delete, 0 unchanged" in lines
+    assert "ap-se: +0 to create, ~0 to update, +-0 to replace, -252 to delete, 0 unchanged" in lines
 
 
 def test_a_new_stack_diffs_as_all_creates(baseline, tmp_path: Path) -> None:
@@ -146,7 +150,7 @@ def test_a_new_stack_diffs_as_all_creates(baseline, tmp_path: Path) -> None:
     code, text, _ = run("plan", "--stack", "eu-west", "--summary-only", "--diff", str(partial), "--detailed-exitcode")
     assert code == 3
     assert "no earlier plan of eu-west: every resource is new" in text
-    assert "eu-west: +227 to create, ~0 to update, -0 to delete, 0 unchanged" in text
+    assert "eu-west: +227 to create, ~0 to update, +-0 to replace, -0 to delete, 0 unchanged" in text
 
 
 def test_out_replaces_the_folder_whole(baseline, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from infra.engine.diff import diff_exports
 
@@ -11,13 +12,17 @@ def _resource(export: dict, type_: str) -> dict:
     return next(r for r in export["deployment"]["resources"] if r["type"] == type_)
 
 
-def test_a_provider_change_is_an_update_of_that_resource_only(plans) -> None:
+def test_a_move_to_another_provider_replaces_the_resource_and_its_dependents_see_unknowns(plans) -> None:
     old = plans["eu-west"].to_export()
     new = copy.deepcopy(old)
     vpc = _resource(new, "aws:ec2/vpc:Vpc")
     vpc["provider"] = vpc["provider"].replace("eu-west-1", "us-east-1")
     diff = diff_exports("eu-west", old, new)
-    assert [(r.type, [c.path for c in r.changes]) for r in diff.updates] == [("aws:ec2/vpc:Vpc", ["(provider)"])]
+    replaced = {r.type: r for r in diff.replaces}
+    assert replaced["aws:ec2/vpc:Vpc"].forced_by == ["(provider)"]
+    # A subnet takes the VPC's id: unknown until the new VPC exists, and vpcId forces a new subnet.
+    subnet = replaced["aws:ec2/subnet:Subnet"]
+    assert [(c.path, c.new, c.forces) for c in subnet.changes] == [("vpcId", "(known after deploy)", "vpcId")]
     assert diff.creates == [] and diff.deletes == [] and diff.changed
 
 
@@ -37,3 +42,107 @@ def test_an_input_change_lists_old_and_new(plans) -> None:
     (update,) = diff_exports("us-east", old, new).updates
     (change,) = update.changes
     assert (change.path, change.old, change.new) == ("tags.Name", "hse-us-east-vpc", "renamed")
+
+
+def _named(export: dict, name: str) -> dict:
+    return next(r for r in export["deployment"]["resources"] if r["urn"].endswith("::" + name))
+
+
+def test_lists_are_compared_element_by_element() -> None:
+    def export(rules: list) -> dict:
+        return {"deployment": {"resources": [{"urn": "urn:pulumi:s::p::aws:x/y:Y::r", "type": "aws:x/y:Y",
+                                              "custom": True, "inputs": {"rules": rules}}]}}
+
+    old = export([{"name": "a", "action": "allow"}, {"name": "b", "action": "allow"}])
+    new = export([{"name": "a", "action": "allow"}, {"name": "b", "action": "block"}, {"name": "c"}])
+    (update,) = diff_exports("s", old, new, forces=lambda t, p: None).updates
+    assert [(c.path, c.kind) for c in update.changes] == [("rules[1].action", "change"), ("rules[2]", "add")]
+    assert update.changes[1].new == {"name": "c"}
+
+
+def test_a_json_string_is_diffed_as_json(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    role = next(r for r in new["deployment"]["resources"] if r["type"] == "aws:iam/rolePolicy:RolePolicy")
+    document = json.loads(role["inputs"]["policy"])
+    document["Statement"][0]["Action"] = ["s3:GetObject"]
+    role["inputs"]["policy"] = json.dumps(document)
+    (update,) = diff_exports("us-east", old, new).updates
+    assert update.changes and all(c.path.startswith("policy(json).Statement[0].Action") for c in update.changes)
+    assert not any(isinstance(c.old, str) and c.old.startswith("{") for c in update.changes)
+
+
+def test_a_force_new_property_replaces_and_is_named(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    _resource(new, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"] = "10.9.0.0/16"
+    diff = diff_exports("us-east", old, new)
+    vpc = next(r for r in diff.replaces if r.type == "aws:ec2/vpc:Vpc")
+    assert vpc.forced_by == ["cidrBlock"] and not vpc.delete_before_replace
+    assert diff.counts()["replace"] == len(diff.replaces) > 1  # the subnets follow their VPC
+    assert diff.to_json()["replace"][0]["forcedBy"] == ["cidrBlock"]
+
+
+def test_delete_before_replace_and_replace_on_changes_come_from_the_resource_options(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    log = next(r for r in new["deployment"]["resources"] if r["type"] == "aws:cloudwatch/logGroup:LogGroup")
+    log["inputs"]["retentionInDays"] = 1
+    assert [r.type for r in diff_exports("us-east", old, new).updates] == ["aws:cloudwatch/logGroup:LogGroup"]
+    log["replaceOnChanges"], log["deleteBeforeReplace"] = ["retentionInDays"], True
+    (replaced,) = diff_exports("us-east", old, new).replaces
+    assert replaced.forced_by == ["retentionInDays"] and replaced.delete_before_replace
+
+
+def test_deleting_a_protected_resource_is_refused_in_pulumis_words(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    zone = _resource(new, "aws:route53/zone:Zone")
+    new["deployment"]["resources"] = [r for r in new["deployment"]["resources"] if r is not zone]
+    diff = diff_exports("us-east", old, new)
+    (refusal,) = [r for r in diff.refusals if r.type == "aws:route53/zone:Zone"]
+    assert refusal.who == "pulumi" and refusal.step == "delete"
+    assert refusal.message.startswith(f'unable to delete resource "{zone["urn"]}"\nas it is currently marked '
+                                      "for protection.")
+    assert f"`pulumi state unprotect '{zone['urn']}'`" in refusal.message
+    assert [(step, r.type) for step, r in diff.data_loss] == [("delete", "aws:route53/zone:Zone")]
+
+
+def test_a_replacement_is_refused_only_while_both_plans_protect(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    table = _resource(new, "aws:dynamodb/table:Table")
+    table["replaceOnChanges"] = ["hashKey"]
+    table["inputs"]["hashKey"] = "id"
+    diff = diff_exports("us-east", old, new)
+    assert [(r.who, r.step) for r in diff.refusals] == [("pulumi", "replace"), ("aws", "replace")]
+    assert "unable to replace resource" in diff.refusals[0].message
+    assert "deletionProtectionEnabled on: AWS refuses to delete it" in diff.refusals[1].message
+    table["protect"] = False  # unprotecting and replacing in one update: Pulumi allows it, AWS still refuses
+    assert [r.who for r in diff_exports("us-east", old, new).refusals] == ["aws"]
+    table["inputs"]["deletionProtectionEnabled"] = False
+    _resource(old, "aws:dynamodb/table:Table")["inputs"]["deletionProtectionEnabled"] = False
+    diff = diff_exports("us-east", old, new)
+    assert diff.refusals == [] and [s for s, _ in diff.data_loss] == ["replace"]
+
+
+def test_data_loss_is_accepted_only_by_name(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    buckets = [r for r in new["deployment"]["resources"] if r["type"] == "aws:s3/bucket:Bucket"]
+    new["deployment"]["resources"] = [r for r in new["deployment"]["resources"] if r is not buckets[0]]
+    diff = diff_exports("us-east", old, new)
+    (loss,) = diff.unaccepted_data_loss
+    diff.accepted = frozenset({loss[1].name})
+    assert diff.unaccepted_data_loss == [] and diff.to_json()["dataLoss"][0]["accepted"] is True
+    diff.accepted = frozenset({"another-bucket"})
+    assert diff.unaccepted_data_loss == [loss]
+
+
+def test_an_updated_resource_is_not_data_loss(plans) -> None:
+    old = plans["us-east"].to_export()
+    new = copy.deepcopy(old)
+    _resource(new, "aws:dynamodb/table:Table")["inputs"]["tags"] = {"Owner": "ops"}
+    diff = diff_exports("us-east", old, new)
+    assert [r.type for r in diff.updates] == ["aws:dynamodb/table:Table"] and diff.data_loss == []
+    assert diff.refusals == []

@@ -159,7 +159,7 @@ def test_secrets_are_redacted_in_the_export(project_copy: Path) -> None:
     buffer = io.StringIO()
     render = Renderer(make_console(buffer, no_color=True))
     render.tree(plan)
-    render.summary(plan)
+    render.summary(plan, verbose=True)
     printed = buffer.getvalue()
     assert any(line.split() == ["password", "[secret]"] for line in printed.splitlines())
     assert "offline-secret" not in printed
