@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from infra.domain.jsonfile import JsonFileError, read_json
 
@@ -81,6 +81,18 @@ class AppContract(BaseModel):
     routing_table_version: str = Field(alias="routingTableVersion", pattern=r"^[0-9a-f]{12}$",
                                        description="Version of the routing table resolver.region_resolver reads.")
 
+    _stand_ins: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def stand_ins(self) -> tuple[str, ...]:
+        """The outputs (by their key) whose value is only a plan's stand-in: known after deploy.
+        Empty for real outputs (`pulumi stack output --json`)."""
+        return self._stand_ins
+
+    def known(self) -> dict[str, Any]:
+        """The outputs whose values are real (every one for a deployed stack)."""
+        return {k: v for k, v in self.model_dump(by_alias=True).items() if k not in self._stand_ins}
+
 
 def _problems(error: ValidationError) -> list[str]:
     alias = {name: info.alias for name, info in AppContract.model_fields.items()}
@@ -92,6 +104,19 @@ def _problems(error: ValidationError) -> list[str]:
         else:
             lines.append(f"output {key!r}: {item['msg']} (got {item.get('input')!r})")
     return lines
+
+
+def _stand_in_keys(outputs: dict[str, Any], stand_ins: set[str]) -> tuple[str, ...]:
+    """Keys whose value is, or contains, one of a plan's stand-ins."""
+    def made_up(value: Any) -> bool:
+        if isinstance(value, str):
+            return any(s in value for s in stand_ins if len(s) >= 8) or value in stand_ins
+        if isinstance(value, dict):
+            return any(made_up(v) for v in value.values())
+        if isinstance(value, list):
+            return any(made_up(v) for v in value)
+        return False
+    return tuple(sorted(k for k, v in outputs.items() if made_up(v)))
 
 
 def _outputs_of(data: Any, source: str) -> dict[str, Any]:
@@ -124,7 +149,12 @@ def load(path: Path) -> AppContract:
     except JsonFileError as exc:
         raise ContractError(str(path), [f"cannot read it ({exc.reason})" if exc.unreadable
                                         else f"not JSON ({exc.reason})"]) from None
-    return parse(_outputs_of(data, str(path)), str(path))
+    outputs = _outputs_of(data, str(path))
+    contract = parse(outputs, str(path))
+    if isinstance(data, dict) and "deployment" in data:
+        # A plan file: its endpoints, ids and ARNs are the offline engine's stand-ins.
+        contract._stand_ins = _stand_in_keys(outputs, set(data["deployment"].get("standIns") or ()))
+    return contract
 
 
 def schema() -> dict[str, Any]:
@@ -151,6 +181,8 @@ def main(argv: list[str]) -> int:
             else:
                 sys.stdout.write(f"{name}: valid app contract {contract.app_contract_version} "
                                  f"({contract.stack}, {contract.role})\n")
+                if contract.stand_ins:
+                    sys.stdout.write(f"  known after deploy (the plan's stand-ins): {', '.join(contract.stand_ins)}\n")
         return 1 if failed else 0
     sys.stderr.write("usage: python -m infra.domain.app_contract schema | check FILE...\n")
     return 2

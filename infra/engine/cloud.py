@@ -4,6 +4,10 @@ attributes and data-source results that look like the real ones.
 Ids are derived from the resource's URN, so a plan is the same on every run and a
 reference from one resource to another (a route naming its peering connection, a
 flow log naming its log group's ARN) can be checked by value.
+
+Every value it makes up is a stand-in, not what the cloud will return, and is kept in
+`invented`: the plan carries the set (`StackPlan.stand_ins`), and every view of a plan
+shows those values as `(known after deploy)`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import re
 import uuid
 from typing import Any, Callable, Optional
 
@@ -66,6 +71,24 @@ def _plain_tree(value: Any) -> Any:
     return value
 
 
+# Outputs that echo what the program already knows at preview (its provider's region,
+# the account from the caller identity, the merged tags), never stand-ins.
+_KNOWN_ECHOES = frozenset({"region", "ownerId", "tagsAll"})
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a value, secrets left out."""
+    if rpc.is_rpc_secret(value):
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def _holds_secret(value: Any) -> bool:
     if rpc.is_rpc_secret(value):
         return True
@@ -76,6 +99,8 @@ def _holds_secret(value: Any) -> bool:
     return False
 
 
+_REGION_NAME = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+_EKS_ENDPOINT = re.compile(r"\.gr7\.([a-z]{2}(?:-[a-z]+)+-\d+)\.eks\.amazonaws\.com")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -133,6 +158,18 @@ class OfflineCloud:
         self._stack_outputs = stack_outputs
         self._provider_region: dict[str, str] = {}
         self._provider_tags: dict[str, dict[str, str]] = {}
+        self.invented: set[str] = set()
+        """Every string this cloud made up (ids, ARNs, endpoints, generated names)."""
+
+    def _invent(self, inputs: dict, resource_id: str, outputs: dict) -> None:
+        """Keep what a registration's answer adds to what the program gave: ids, ARNs,
+        endpoints. Short codes and states ("CNAME", "active"), region names, the caller's
+        account and AWS's published constants are known before deploy and not kept."""
+        given = set(_strings(inputs)) | {self.account_id, edge_data.CLOUDFRONT_ZONE_ID}
+        made = [resource_id] + [v for key, value in outputs.items() if key not in _KNOWN_ECHOES
+                                for v in _strings(value)]
+        self.invented.update(v for v in made if len(v) >= 8 and v not in given and v != COMPUTED
+                             and not _REGION_NAME.match(v))
 
     # -- providers -------------------------------------------------------------------
     def region_of(self, provider_ref: str, inputs: Optional[dict] = None) -> str:
@@ -144,6 +181,10 @@ class OfflineCloud:
     def _register_provider(self, urn: str, inputs: dict) -> None:
         if inputs.get("region"):
             self._provider_region[urn] = str(_plain(inputs["region"]))
+        # A Kubernetes provider is in its cluster's region: the API endpoint names it.
+        endpoint = _EKS_ENDPOINT.search(str(_plain(inputs.get("kubeconfig") or "")))
+        if endpoint:
+            self._provider_region[urn] = endpoint.group(1)
         tags = _plain(inputs.get("defaultTags"))
         if isinstance(tags, str):
             tags = json.loads(tags)
@@ -170,10 +211,20 @@ class OfflineCloud:
         suffix = _digest(urn, "autoname")[:7]
         # RDS identifiers are lowercase; the provider lowercases what it generates.
         generated = f"{name}-{suffix}".lower() if type_.startswith("aws:rds/") else f"{name}-{suffix}"
+        # The real suffix is random, drawn again by `pulumi up`: a stand-in like any id.
+        self.invented.add(generated)
         return {**inputs, prop: generated}
 
     def new_resource(self, *, type_: str, name: str, urn: str, inputs: dict,
                      provider_ref: str, resource_id: str = "") -> tuple[str, dict]:
+        rid, outputs = self._answer(type_=type_, name=name, urn=urn, inputs=inputs, provider_ref=provider_ref,
+                                    resource_id=resource_id)
+        if not type_.startswith("pulumi:"):
+            self._invent(inputs, rid, outputs)
+        return rid, outputs
+
+    def _answer(self, *, type_: str, name: str, urn: str, inputs: dict,
+                provider_ref: str, resource_id: str) -> tuple[str, dict]:
         if type_.startswith("pulumi:providers:"):
             self._register_provider(urn, inputs)
             return str(uuid.UUID(_digest(urn)[:32])), dict(inputs)
@@ -194,7 +245,8 @@ class OfflineCloud:
             outputs = dict(inputs)
             if type_ in _OTHER_ANSWERS:
                 context = aws_data.Context(name=name, inputs=_plain_tree(inputs), outputs=outputs,
-                                           digest=_digest(urn), region="", account=self.account_id)
+                                           digest=_digest(urn), region=self.region_of(provider_ref),
+                                           account=self.account_id)
                 return _OTHER_ANSWERS[type_](context), outputs
             return f"{name}-{_digest(urn)[:8]}", outputs
         region = self.region_of(provider_ref, inputs)
@@ -288,7 +340,8 @@ class OfflineCloud:
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
         if token == "cloudflare:index/getZone:getZone":
             zone_id = str(args.get("zoneId"))
-            return {"id": zone_id, "zoneId": zone_id, "name": edge_data.OFFLINE_CLOUDFLARE_ZONE, "status": "active",
-                    "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]}
+            # The zone's name is the account's, read from Cloudflare: unknown offline.
+            return {"id": zone_id, "zoneId": zone_id, "name": COMPUTED, "status": "active",
+                    "nameServers": [COMPUTED, COMPUTED]}
         raise NotImplementedError(f"the offline engine has no answer for data source {token}; "
                                   "add one to infra/engine/cloud.py")

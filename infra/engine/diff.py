@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from infra.domain.stateful import DELETION_GUARDS, STATEFUL_TYPES
-from infra.engine.plan import COMPUTED, SECRET_SIG, SIG_KEY, STACK_TYPE
+from infra.engine.plan import COMPUTED, SECRET_SIG, SIG_KEY, STACK_TYPE, show
+from infra.engine.summary import mark_stand_ins, short_type
 from infra.engine.replacement import forces_replacement
 
-SECRET_TEXT = "[secret]"
 ABSENT = object()
 JSON_MARK = "(json)"
 # Besides its inputs, what a resource is bound to: a change in any of these is an update,
@@ -164,17 +164,6 @@ class StackDiff:
         }
 
 
-def show(value: Any) -> Any:
-    """A value as the diff shows it: every secret envelope replaced by `[secret]`."""
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return SECRET_TEXT
-        return {k: show(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [show(v) for v in value]
-    return value
-
-
 def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
@@ -224,11 +213,13 @@ def _property_path(path: str) -> str:
 
 
 def _resources(export: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The resources of an export by URN (without the stack itself), and the stack's outputs."""
+    """The resources of an export by URN (without the stack itself), and the stack's outputs
+    with the engine's stand-ins shown as `(known after deploy)`."""
     resources = export.get("deployment", {}).get("resources") or []
     by_urn = {r["urn"]: r for r in resources if r.get("type") != STACK_TYPE}
     root = next((r for r in resources if r.get("type") == STACK_TYPE), {})
-    return by_urn, root.get("outputs") or {}
+    stand_ins = set(export.get("deployment", {}).get("standIns") or ())
+    return by_urn, {k: mark_stand_ins(show(v), stand_ins) for k, v in (root.get("outputs") or {}).items()}
 
 
 def _provider_urn(reference: str) -> str:
@@ -291,7 +282,7 @@ def _refusals(step: str, before: dict[str, Any], after: Optional[dict[str, Any]]
     guards = [g for g in DELETION_GUARDS if (before.get("inputs") or {}).get(g) is True]
     if guards:
         found.append(Refusal(urn, type_, step, "aws",
-                             f"{type_.rsplit(':', 1)[-1]} {urn.rsplit('::', 1)[-1]} has {guards[0]} on: AWS refuses "
+                             f"{short_type(type_)} {urn.rsplit('::', 1)[-1]} has {guards[0]} on: AWS refuses "
                              f"to delete it, so `pulumi up` would stop half-way"
                              + (" (after creating the replacement)" if step == REPLACE else "")
                              + f"; turn {guards[0]} off in one deployment first, then {step} it in the next"))

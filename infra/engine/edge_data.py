@@ -13,10 +13,6 @@ from infra.engine.aws_data import Answer, Context
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 """The hosted zone of every CloudFront domain (alias records name it)."""
-OFFLINE_CLOUDFLARE_ZONE = "example.com"
-"""The name offline answers give any Cloudflare zone (the real one comes from Cloudflare)."""
-
-
 def _upper(c: Context, length: int, offset: int = 0) -> str:
     return c.digest[offset:offset + length].upper()
 

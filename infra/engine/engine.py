@@ -189,7 +189,10 @@ class Engine:
             plan = StackPlan(project_name, stack, dependency_order(monitor.records), diagnostics)
             exc.declared = [r.urn for r in plan.managed()]
             raise
-        return StackPlan(project_name, stack, dependency_order(monitor.records), diagnostics)
+        # What this stack read from earlier stacks' stand-ins is a stand-in here too.
+        read = {value for peer in self._peers_of(stack) if peer in self._plans for value in self._plans[peer].stand_ins}
+        return StackPlan(project_name, stack, dependency_order(monitor.records), diagnostics,
+                         frozenset(cloud.invented | read))
 
 
 

@@ -34,6 +34,21 @@ def _map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
     return value
 
 
+SECRET_TEXT = "[secret]"
+
+
+def show(value: Any) -> Any:
+    """A value as the diff shows it: every secret envelope replaced by `[secret]`."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return SECRET_TEXT
+        return {k: show(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [show(v) for v in value]
+    return value
+
+
+
 def reveal(value: Any) -> Any:
     """The value with every secret unwrapped (for assertions, never for output)."""
     return _map_secrets(value, reveal)
@@ -148,6 +163,9 @@ class StackPlan:
     stack: str
     resources: list[Resource]
     diagnostics: list[str] = field(default_factory=list)
+    stand_ins: frozenset[str] = frozenset()
+    """Values the offline cloud made up (ids, ARNs, endpoints, generated names), this stack's
+    and those it read from earlier stacks: shown as `(known after deploy)` everywhere."""
     _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -208,5 +226,7 @@ class StackPlan:
                 "manifest": {"magic": "offline", "version": "offline-engine"},
                 "secrets_providers": {"type": "offline"},
                 "resources": [r.to_export() for r in self.resources],
+                # Not in a real export: which values are the offline engine's stand-ins.
+                "standIns": sorted(self.stand_ins),
             },
         }

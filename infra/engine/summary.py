@@ -7,12 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from infra.engine.diff import show
-from infra.engine.plan import COMPUTED, STACK_TYPE, StackPlan, redact
+from infra.engine.plan import COMPUTED, STACK_TYPE, StackPlan, redact, show
 
-# Outputs that echo what the program already knows at preview (its provider's region,
-# the account from the caller identity, the merged tags), never stand-ins.
-_KNOWN_ECHOES = frozenset({"region", "ownerId", "tagsAll"})
 
 
 def short_type(type_: str) -> str:
@@ -56,34 +52,25 @@ def money(usd: float) -> str:
 
 
 def computed_values(plan: StackPlan) -> set[str]:
-    """Strings the offline cloud made up: resource ids and outputs that were not inputs."""
-    values: set[str] = set()
-    # The account is known before deploy (the caller's identity); some resources echo it.
-    known = {plan.outputs.get("accountId")}
-    for r in plan.resources:
-        if not r.custom or r.external or r.type.startswith("pulumi:"):
-            continue
-        given = {v for v in r.inputs.values() if isinstance(v, str)}
-        if r.id and r.id not in given:
-            values.add(r.id)  # an id the program chose itself (a user group's) is known before deploy
-        for key, value in r.outputs.items():
-            # An output that repeats an input (a record's fqdn is its name) is known before deploy.
-            if isinstance(value, str) and key not in _KNOWN_ECHOES and value not in given:
-                values.add(value)
-    return values - known
+    """Strings the offline cloud made up, this stack's and those read from earlier stacks."""
+    return set(plan.stand_ins) - {plan.outputs.get("accountId")}
 
 
 def output_value(value: Any, computed: set[str]) -> Any:
     """A stack output as the plan shows it: secrets redacted, cloud-computed parts marked."""
-    value = show(redact(value))
+    return mark_stand_ins(show(redact(value)), computed)
+
+
+def mark_stand_ins(value: Any, computed: set[str]) -> Any:
+    """A shown value with every stand-in, or string built from one (a replica's ARN from
+    its primary's), replaced by `(known after deploy)`."""
     if isinstance(value, str):
-        # Computed itself, or built from a computed value (a replica's ARN from its primary's).
         derived = len(value) >= 12 and any(len(c) >= 12 and c in value for c in computed)
         return COMPUTED if value in computed or derived else value
     if isinstance(value, list):
-        return [output_value(v, computed) for v in value]
+        return [mark_stand_ins(v, computed) for v in value]
     if isinstance(value, dict):
-        return {k: output_value(v, computed) for k, v in value.items()}
+        return {k: mark_stand_ins(v, computed) for k, v in value.items()}
     return value
 
 

@@ -105,7 +105,7 @@ def _load_balancer_service(c: Context) -> str:
     spec = c.inputs.get("spec") or {}
     if spec.get("type") == "LoadBalancer":
         c.outputs["status"] = {"loadBalancer": {"ingress": [
-            {"hostname": f"a{c.digest[:31]}-{c.digest[31:47]}.elb.us-east-1.amazonaws.com"}]}}
+            {"hostname": f"a{c.digest[:31]}-{c.digest[31:47]}.elb.{c.region}.amazonaws.com"}]}}
     metadata = c.inputs.get("metadata") or {}
     return f"{metadata.get('namespace', 'default')}/{metadata.get('name', c.name)}"
 

@@ -131,7 +131,9 @@ def test_diff_lists_creates_deletes_and_removed_stacks(baseline, tmp_path: Path)
     # Removing ap-se's stack file deletes its protected data stores: the engine would refuse.
     assert code == 1
     assert ('error: unable to delete resource "urn:pulumi:ap-se::hse::hse:data:ReplicaDatabase$'
-            'aws:rds/cluster:Cluster::hse-ap-se-db"') in text
+            'aws:rds/cluster:Cluster::hse-ap-se-db-cluster"') in text
+    assert ("error: aws.rds.Cluster hse-ap-se-db-cluster has deletionProtection on: AWS refuses to delete it, so "
+            "`pulumi up` would stop half-way") in text
     assert "error: preview failed: 7 step(s) the real engine or AWS refuses (see the errors above)" in text
     lines = [line.strip() for line in text.splitlines()]
     assert "- aws.ec2.NatGateway  hse-us-east-nat-us-east-1c" in lines

@@ -455,10 +455,10 @@ def test_cloudflare_zone_settings_rules_and_record(cloudflare) -> None:
     assert dynamic["actionParameters"]["edgeTtl"]["default"] == HOUR and dynamic["expression"].startswith("(true)")
     record = plan.single("cloudflare:index/dnsRecord:DnsRecord")
     assert (record.input("name"), record.input("type"), record.input("content"), record.input("proxied"),
-            record.input("ttl")) == ("www.example.com", "CNAME", f"app.{DOMAIN}", True, 1)
+            record.input("ttl")) == ("www.(known after deploy)", "CNAME", f"app.{DOMAIN}", True, 1)
     providers = {r.provider_urn for r in plan.resources if r.type.startswith("cloudflare:")}
     assert len(providers) == 1 and "pulumi:providers:cloudflare" in providers.pop()
-    assert plan.outputs["cdnDomain"] == "www.example.com" and plan.outputs["cdnDistributionId"] == ruleset.id
+    assert plan.outputs["cdnDomain"] == "www.(known after deploy)" and plan.outputs["cdnDistributionId"] == ruleset.id
 
 
 def test_cloudflare_transforms_the_image_paths_only_with_bounded_variants(cloudflare) -> None:
