@@ -247,7 +247,8 @@ def _classify(before: dict[str, Any], after: dict[str, Any], forces: Forces,
     classified = []
     for change in changes:
         prop = _property_path(change.path)
-        forced = forces(type_, prop) if after.get("custom") else None
+        # Components and providers have no provider schema to consult.
+        forced = forces(type_, prop) if after.get("custom") and not type_.startswith("pulumi:") else None
         if forced is None and ("*" in replace_on or prop.split(".")[0].split("[")[0] in replace_on):
             forced = "(replaceOnChanges)"
         classified.append(Change(change.path, change.old, change.new, forced))
