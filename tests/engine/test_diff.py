@@ -90,7 +90,7 @@ def test_delete_before_replace_and_replace_on_changes_come_from_the_resource_opt
     log["inputs"]["retentionInDays"] = 1
     assert [r.type for r in diff_exports("us-east", old, new).updates] == ["aws:cloudwatch/logGroup:LogGroup"]
     log["replaceOnChanges"], log["deleteBeforeReplace"] = ["retentionInDays"], True
-    (replaced,) = diff_exports("us-east", old, new).replaces
+    replaced = next(r for r in diff_exports("us-east", old, new).replaces if r.urn == log["urn"])
     assert replaced.forced_by == ["retentionInDays"] and replaced.delete_before_replace
 
 
