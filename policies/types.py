@@ -22,6 +22,7 @@ RDS_PROXY = "aws:rds/proxy:Proxy"
 RDS_PROXY_TARGET_GROUP = "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup"
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+GLOBAL_REPLICATION_GROUP = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
 CACHE_USER = "aws:elasticache/user:User"
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
