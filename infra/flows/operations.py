@@ -15,7 +15,7 @@ from infra.flows.places import (Context, app_secret_arns, database, database_end
 from infra.flows.iam import Policy
 from infra.flows.plans import Found
 from infra.flows.result import Hop, blocked, missing, passed
-from infra.flows.traffic import app_role, database_sign_in, _env
+from infra.flows.traffic import app_role, database_sign_in, direct_to_replica, read_replica, _env
 from infra.flows.wiring import metrics_read
 
 AWS_APIS = Endpoint("AWS public API endpoints", cidrs=(INTERNET,))
@@ -385,6 +385,11 @@ def promoted_writes(ctx: Context, stack: str) -> list[Hop]:
     pods = ctx.pods(stack)
     found = proxy(ctx, stack)
     role, identity = app_role(ctx, stack, pods)
+    replica = read_replica(ctx, stack)
+    if found is None and replica is not None:
+        # A promoted read replica is a stand-alone writable instance at the same address.
+        return [identity] + direct_to_replica(ctx, stack, pods, replica, "DB_WRITER_ENDPOINT",
+                                              f"{stack} app: local writer")
     if found is None:
         return [identity, blocked(f"{stack} promoted writes", "no proxy", stack)]
     hops = [identity, _env(pods, "DB_PROXY_ENDPOINT", str(found.get("endpoint", "")), f"{stack} app: local writer")]

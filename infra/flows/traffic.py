@@ -67,9 +67,34 @@ def database_sign_in(ctx: Context, stack: str, pods: Pods, proxy_found, role: st
     return ctx.identities.may(hop, role, "rds-db:connect", arn)
 
 
+def read_replica(ctx: Context, stack: str):
+    """The stack's database when it is an RDS read replica (the rds-postgres engine's
+    secondary): no proxy fronts it (RDS Proxy targets only the writer instance), the app
+    reaches it directly. None otherwise."""
+    db = database(ctx, stack)
+    if db is None or db.resource.type != "aws:rds/instance:Instance" or not db.get("replicateSourceDb"):
+        return None
+    return db
+
+
+def direct_to_replica(ctx: Context, stack: str, pods: Pods, db, key: str, hop: str) -> list[Hop]:
+    """The app → its region's read replica without a proxy: the endpoint in `key`, the
+    network path, and the password the External Secrets store delivers."""
+    hops = [_env(pods, key, str(db.get("address", "")), hop)]
+    hops += ctx.network.connect(pods.endpoint, database_endpoint(ctx, db, f"{stack} database"), 5432,
+                                f"{stack} app → database")
+    store = secret_store_account(ctx, stack, pods.namespace)
+    hops.append(passed(f"{stack} app → database: sign-in",
+                       f"password of the replicated master secret, delivered by the store of {store}")
+                if store else blocked(f"{stack} app → database: sign-in",
+                                      "no External Secrets store delivers the database password", stack))
+    return hops
+
+
 def read(ctx: Context, stack: str) -> list[Hop]:
     """A user's read: app.<domain> → the region's NLB → a pod → the region's read-only
-    proxy endpoint → the regional database; sessions and cache in the regional Redis."""
+    proxy endpoint (or, on an rds-postgres secondary, its read replica) → the regional
+    database; sessions and cache in the regional Redis."""
     pods = ctx.pods(stack)
     outputs = ctx.plans.outputs(stack)
     hops = [_dns_to_region(ctx, stack, outputs.get("appHost", ""), f"DNS {outputs.get('appHost')} → {stack}"),
@@ -78,6 +103,10 @@ def read(ctx: Context, stack: str) -> list[Hop]:
     hops.append(identity)
     found = proxy(ctx, stack)
     ro = read_only_endpoint(ctx, stack)
+    replica = read_replica(ctx, stack) if stack != ctx.plans.primary() else None
+    if found is None and replica is not None:
+        return hops + direct_to_replica(ctx, stack, pods, replica, "DB_ENDPOINT", f"{stack} app: read endpoint") + \
+            _redis(ctx, stack, pods)
     if found is None:
         return hops + [blocked(f"{stack} proxy", "no RDS Proxy", stack)]
     # Reads go to the read-only endpoint; the primary may read on its writer (the proxy itself).
@@ -134,7 +163,8 @@ def write(ctx: Context, stack: str) -> list[Hop]:
     hops = [service_reaches_pods(ctx.plans, pods, f"{stack} NLB → app pods"), identity]
     db = database(ctx, stack)
     found = proxy(ctx, stack)
-    if db is None or found is None:
+    # A secondary writes past its own proxy (an rds-postgres secondary has none).
+    if db is None or (found is None and stack == primary):
         return hops + [blocked(f"{stack} database", "no database or proxy declared", stack)]
     if stack == primary:
         hops.append(_env(pods, "DB_PROXY_ENDPOINT", str(found.get("endpoint", "")), f"{stack} app: write endpoint"))
