@@ -21,9 +21,11 @@ from infra.config import PRIMARY_ONLY_KEYS
 from infra.engine import Engine, StackPlan
 from infra.flows import verify
 from policies.runner import check_plan
-from tests.conftest import PROJECT_DIR, STACKS, copy_project, edit_stack
+from tests.conftest import FOURTH_REGION, PROJECT_DIR, STACKS, copy_project, edit_stack
 
 DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+DATASTORE = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
 SETTING = re.compile(r"`hse:([A-Za-z]+): ([^`]+)`")
 
 
@@ -105,13 +107,6 @@ def rds(tmp_path_factory) -> tuple[Path, list[StackPlan]]:
     return plan_project(tmp_path_factory, "rds")
 
 
-@pytest.fixture(scope="module")
-def four_regions(tmp_path_factory) -> tuple[Path, list[StackPlan]]:
-    project = copy_project(tmp_path_factory.mktemp("readme-au") / "project")
-    (project / "Pulumi.au.yaml").write_text(yaml.safe_dump(readme_stack_file(), sort_keys=False))
-    return project, Engine(project).plan_all()
-
-
 def test_every_documented_setting_is_planned() -> None:
     documented = documented_settings()
     planned = {s for settings in PROJECTS.values() for s in settings}
@@ -125,16 +120,27 @@ def test_every_documented_setting_is_planned() -> None:
         assert setting in documented, setting
 
 
-def test_the_readmes_fourth_region_passes_every_mandatory_policy_and_flow(four_regions) -> None:
-    project, plans = four_regions
+def test_the_readmes_fourth_region_is_the_one_the_session_plans() -> None:
+    # The README's block is conftest's FOURTH_REGION, so its plan is shared with the other suites.
+    assert readme_stack_file() == {"config": {f"hse:{k}": v for k, v in FOURTH_REGION.items()}}
+
+
+def test_the_readmes_fourth_region_passes_every_mandatory_policy_and_flow(four_region_project, four_region_plans) -> None:
+    plans = list(four_region_plans.values())
     assert [p.stack for p in plans] == ["us-east", "eu-west", "ap-se", "au"]
-    assert gate(plans, project) == {"us-east": [], "eu-west": [], "ap-se": [], "au": []}
+    assert gate(plans, four_region_project) == {"us-east": [], "eu-west": [], "ap-se": [], "au": []}
     assert blocked_flows(plans) == []
+    # Defaults adapt to the new region rather than the README growing caveats: a secondary's
+    # two readers over two AZs, its own cache, peered with every earlier region.
+    readers = four_region_plans["au"].find("aws:rds/clusterInstance:ClusterInstance")
+    assert len(readers) == 2
+    assert {r.input("availabilityZone") for r in readers} == {"ap-southeast-2a", "ap-southeast-2b"}
+    assert four_region_plans["au"].single(GROUP).input("replicasPerNodeGroup") == 1
 
 
 def test_the_aurora_examples_pass_every_mandatory_policy_and_flow(aurora) -> None:
     project, plans = aurora
-    assert gate(plans, project) == {"us-east": [], "eu-west": [], "ap-se": [], }
+    assert gate(plans, project) == {"us-east": [], "eu-west": [], "ap-se": []}
     assert blocked_flows(plans) == []
 
 
@@ -142,3 +148,52 @@ def test_the_rds_examples_pass_every_mandatory_policy_and_flow(rds) -> None:
     project, plans = rds
     assert gate(plans, project) == {"us-east": [], "eu-west": [], "ap-se": []}
     assert blocked_flows(plans) == []
+
+
+
+def test_the_global_datastore_example_joins_each_secondary_without_restating_the_datastore(aurora) -> None:
+    _, plans = aurora
+    by_stack = {p.stack: p for p in plans}
+    datastore = by_stack["us-east"].single(DATASTORE)
+    primary = by_stack["us-east"].single(GROUP)
+    assert datastore.input("primaryReplicationGroupId") == primary.id
+    assert (primary.input("atRestEncryptionEnabled"), primary.input("transitEncryptionMode"),
+            primary.input("numNodeGroups")) == (True, "required", 3)
+    for stack in ("eu-west", "ap-se"):
+        member = by_stack[stack].single(GROUP)
+        assert member.input("globalReplicationGroupId") == datastore.output("globalReplicationGroupId")
+        assert [k for k in ("atRestEncryptionEnabled", "transitEncryptionEnabled", "transitEncryptionMode",
+                            "numNodeGroups", "nodeType", "engineVersion", "parameterGroupName")
+                if member.input(k) is not None] == []
+        assert member.input("replicasPerNodeGroup") == 1
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"atRestEncryptionEnabled": False}, "elasticache-at-rest-encryption: ElastiCache replication group must be "
+                                         "encrypted at rest (inherited from the Global Datastore's primary)."),
+    ({"transitEncryptionMode": "preferred"}, "elasticache-in-transit-encryption: ElastiCache replication group must "
+                                             "require encryption in transit (inherited from the Global Datastore's "
+                                             "primary)."),
+    ({"numNodeGroups": 2}, "redis-cluster-topology: Redis cluster must have at least 3 shards with 1 replica each "
+                           "(found 2 × 1) (inherited from the Global Datastore's primary)."),
+])
+def test_a_member_fails_with_its_datastores_primary(aurora, change, message) -> None:
+    project, plans = aurora
+    broken = copy.deepcopy(plans)
+    broken[0].single(GROUP).inputs.update(change)
+    found = gate(broken, project)
+    assert found["eu-west"] == [message] and found["ap-se"] == [message]
+    assert message.split(": ", 1)[0] in " ".join(found["us-east"])
+
+
+def test_the_rds_examples_secondaries_read_their_replica_without_a_proxy(rds) -> None:
+    _, plans = rds
+    by_stack = {p.stack: p for p in plans}
+    assert len(by_stack["us-east"].find("aws:rds/proxy:Proxy")) == 1
+    for stack in ("eu-west", "ap-se"):
+        assert by_stack[stack].find("aws:rds/proxy:Proxy") == []
+        replica = by_stack[stack].single("aws:rds/instance:Instance")
+        assert replica.input("replicateSourceDb")
+    reads = {r.stack: [h.name for h in r.hops] for r in verify(plans, flows=["read"])}
+    assert "eu-west app → database: sign-in" in reads["eu-west"]
+    assert "us-east app → proxy: sign-in" in reads["us-east"]

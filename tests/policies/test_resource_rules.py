@@ -222,3 +222,29 @@ def test_a_public_endpoint_restricted_to_the_deployers_network_passes():
     props = {**f.EKS, "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": True,
                                     "publicAccessCidrs": ["203.0.113.0/24", "10.0.0.0/16"]}}
     assert run_resource("eks-private-endpoint", t.EKS_CLUSTER, props) == []
+
+
+MEMBER = {k: v for k, v in f.REDIS.items() if k not in (
+    "atRestEncryptionEnabled", "transitEncryptionEnabled", "transitEncryptionMode", "numNodeGroups")} | {
+    "globalReplicationGroupId": "ldgnf-staging-us-east-sessions"}
+
+
+@pytest.mark.parametrize("policy", ["elasticache-at-rest-encryption", "elasticache-in-transit-encryption",
+                                    "redis-cluster-topology"])
+def test_a_global_datastore_member_leaves_the_datastores_settings_to_its_primary(policy):
+    # With no plan of the primary in view (a single stack's preview), the primary's own check decides.
+    assert run_resource(policy, t.REPLICATION_GROUP, MEMBER) == []
+
+
+def test_a_global_datastore_member_is_still_judged_on_what_it_states():
+    assert run_resource("elasticache-at-rest-encryption", t.REPLICATION_GROUP,
+                        changed(MEMBER, atRestEncryptionEnabled=False)) == [
+        "ElastiCache replication group must be encrypted at rest."]
+    assert run_resource("elasticache-in-transit-encryption", t.REPLICATION_GROUP,
+                        changed(MEMBER, transitEncryptionEnabled=True, transitEncryptionMode="preferred")) == [
+        "ElastiCache replication group must require encryption in transit."]
+    # Its replicas are its own: a member without one fails whatever the datastore's shards.
+    assert run_resource("redis-cluster-topology", t.REPLICATION_GROUP, changed(MEMBER, replicasPerNodeGroup=0)) == [
+        "Redis cluster must have at least 3 shards with 1 replica each (found unknown × 0)."]
+    assert run_resource("redis-cluster-topology", t.REPLICATION_GROUP, changed(MEMBER, numNodeGroups=2)) == [
+        "Redis cluster must have at least 3 shards with 1 replica each (found 2 × 1)."]
