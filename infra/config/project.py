@@ -18,6 +18,8 @@ from infra.config.stack import StackConfig, parse_stack
 
 
 
+MAX_DATASTORE_SECONDARIES = 2
+"""Secondary regions a Global Datastore replicates to (AWS ElastiCache's limit)."""
 # Set once, on the primary: every stack reads the primary's value (`edge_settings`).
 PRIMARY_ONLY_KEYS = ("dbEngineVersion", *(info.alias for info in EdgeConfig.model_fields.values()),
                      "vpnServerCertificateArn", "vpnClientRootCertificateArn", "vpnClientCidr")
@@ -64,6 +66,14 @@ def _check_topology(cfg: StackConfig, others: dict[str, StackConfig]) -> list[Pr
         if cfg.cache.global_datastore and not primary.cache.global_datastore:
             bad("cacheGlobalDatastore", f"a secondary can join a Global Datastore only when the primary creates one; "
                                         f"set hse:cacheGlobalDatastore true in {primary.file} as well")
+        if cfg.cache.global_datastore:
+            # AWS replicates a Global Datastore's primary to secondaries in at most two other regions.
+            earlier = sorted((o for o in others.values() if not o.is_primary and o.cache.global_datastore
+                              and o.deploy_order < cfg.deploy_order), key=lambda o: o.deploy_order)
+            if len(earlier) >= MAX_DATASTORE_SECONDARIES:
+                bad("cacheGlobalDatastore", f"{' and '.join(o.file for o in earlier)} already join the Global Datastore; "
+                                            f"AWS allows at most {MAX_DATASTORE_SECONDARIES} secondary regions: "
+                                            "remove it from this file (this region keeps a stand-alone cluster)")
         for key in PRIMARY_ONLY_KEYS:
             if f"{NAMESPACE}:{key}" in cfg.explicit_keys:
                 bad(key, f"is set once, on the primary ({primary.file}); a secondary follows the primary's "

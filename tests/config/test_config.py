@@ -13,7 +13,7 @@ from infra.config import NAMESPACE, StackConfig, deploy_order, load_stack
 from infra.domain.problems import ConfigError
 from infra.engine import Engine
 from infra.config.stackfiles import Project
-from tests.conftest import PROJECT_DIR, edit_stack
+from tests.conftest import FOURTH_REGION, PROJECT_DIR, edit_stack
 
 EXPECTED = {
     # stack: (role, region, cidr, app instances, deploy order, peers)
@@ -170,3 +170,19 @@ def test_a_peer_that_was_never_deployed_is_named(project_copy: Path) -> None:
     message = str(info.value)
     assert "stack organization/hse/us-east: output 'vpcId' is missing; deploy it first (pulumi up --stack us-east)" in message
     assert info.value.declared == []
+
+
+def test_a_global_datastore_replicates_to_at_most_two_secondary_regions(project_copy: Path) -> None:
+    edit_stack(project_copy, "au", **FOURTH_REGION)
+    for stack in ("us-east", "eu-west", "ap-se", "au"):
+        edit_stack(project_copy, stack, cacheGlobalDatastore=True)
+    # The two secondaries deploying first join; the third is refused.
+    assert load_stack(Project(project_copy), "ap-se").cache.global_datastore is True
+    with pytest.raises(ConfigError) as info:
+        load_stack(Project(project_copy), "au")
+    assert [str(p) for p in info.value.problems] == [
+        "Pulumi.au.yaml: hse:cacheGlobalDatastore: Pulumi.eu-west.yaml and Pulumi.ap-se.yaml already join the "
+        "Global Datastore; AWS allows at most 2 secondary regions: remove it from this file (this region keeps a "
+        "stand-alone cluster)"]
+    edit_stack(project_copy, "au", cacheGlobalDatastore=False)
+    assert load_stack(Project(project_copy), "au").cache.global_datastore is False
