@@ -60,10 +60,13 @@ def change_text(change: Change) -> str:
 
 
 def _heading(step: str, r: ResourceChange) -> str:
+    if step == DELETE and r.retained:
+        return f"{_MARK[step]} {short_type(r.type)}  {r.name}  (retained: leaves the stack, stays in the cloud)"
     if step != REPLACE:
         return f"{_MARK[step]} {short_type(r.type)}  {r.name}"
     mark, how = ("-+", "delete before replace") if r.delete_before_replace else ("+-", "replace")
-    return f"{mark} {short_type(r.type)}  {r.name}  ({how}: {', '.join(sorted(set(r.forced_by)))})"
+    kept = "; the old one is retained" if r.retained else ""
+    return f"{mark} {short_type(r.type)}  {r.name}  ({how}: {', '.join(sorted(set(r.forced_by)))}{kept})"
 
 
 def _entry(path: str) -> tuple[str, str]:

@@ -163,3 +163,18 @@ def test_a_large_output_is_summarised_by_part_and_by_new_nearest_region() -> Non
                      '~ routingTableVersion: "a" → "b"']
     assert len(list(output_lines(changes, verbose=True))) == 10
     assert len(list(output_lines(changes[:8], verbose=False))) == 8  # up to OUTPUT_DETAIL: every path
+
+
+def test_a_retained_resource_leaves_the_stack_without_an_aws_delete_or_a_loss(plans) -> None:
+    old = plans["us-east"].to_export()
+    table = _resource(old, "aws:dynamodb/table:Table")
+    table["retainOnDelete"], table["protect"] = True, False
+    new = copy.deepcopy(old)
+    new["deployment"]["resources"] = [r for r in new["deployment"]["resources"] if r["urn"] != table["urn"]]
+    diff = diff_exports("us-east", old, new)
+    (gone,) = [r for r in diff.deletes if r.urn == table["urn"]]
+    assert gone.retained and diff.data_loss == [] and diff.refusals == []
+    assert diff.to_json()["delete"][0] == {"urn": table["urn"], "type": "aws:dynamodb/table:Table", "retained": True}
+    table["retainOnDelete"] = False  # the same delete without the option: AWS refuses, data is lost
+    diff = diff_exports("us-east", old, new)
+    assert [r.who for r in diff.refusals] == ["aws"] and [s for s, _ in diff.data_loss] == ["delete"]
