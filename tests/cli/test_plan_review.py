@@ -114,3 +114,16 @@ def test_naming_a_loss_the_plan_does_not_show_is_a_usage_error(engine_switch, ma
 def test_allow_data_loss_needs_diff() -> None:
     code, _, err = run("plan", "--all", "--allow-data-loss", "x")
     assert code == 2 and err == "error: --allow-data-loss needs --diff DIR: it accepts a loss that plan shows\n"
+
+
+def test_switching_the_cdn_provider_refuses_to_delete_the_uploads_bucket(main_plan, tmp_path) -> None:
+    project = copy_project(tmp_path / "project")
+    edit_stack(project, "us-east", cdnProvider="cloudflare", cloudflareZoneId="0123456789abcdef0123456789abcdef")
+    code, text, _ = run("--project", str(project), "plan", "--stack", "us-east", "--diff", str(main_plan),
+                        "--json", str(tmp_path / "plan.json"))
+    assert code == 1
+    (us_east,) = json.loads((tmp_path / "plan.json").read_text())["stacks"]
+    refused = {(r["type"], r["by"], r["step"]) for r in us_east["diff"]["refused"]}
+    assert ("aws:s3/bucket:Bucket", "pulumi", "delete") in refused
+    assert any(loss["type"] == "aws:s3/bucket:Bucket" and not loss["accepted"] for loss in us_east["diff"]["dataLoss"])
+    assert "data loss: delete of aws.s3.Bucket " in text
