@@ -4,6 +4,7 @@
     python -m infra.cli plan --stack eu-west               # one stack (its peers are planned first)
     python -m infra.cli plan --all --out plan/             # also write <stack>.json like `pulumi stack export`
     python -m infra.cli plan --all --diff main-plan/       # what changes against an earlier --out
+    python -m infra.cli plan --all --verbose               # also the tree, every type and output
     python -m infra.cli plan --all --policy                # and the policy pack's verdict per stack
     python -m infra.cli flows --all                        # every flow of the spec, hop by hop, on the plans
     python -m infra.cli validate                           # check every stack file, report all problems
@@ -21,10 +22,14 @@ Secrets are redacted in everything it prints or writes.
 
 Exit codes:
   0  success (with --detailed-exitcode: no changes against --diff)
-  1  other error (unwritable --out, unreadable --diff, a failure inside the program)
+  1  the real engine or AWS would refuse the change (with --diff: a protected or deletion-
+     protected resource deleted or replaced); other errors (unwritable --out, unreadable
+     --diff, a failure inside the program)
   2  invalid configuration or usage (nothing was planned or written)
   3  changes present (only with --detailed-exitcode); failback not ready (a gate)
-  4  a mandatory policy is violated (only with --policy; the plan is still written), or a flow is blocked
+  4  a mandatory policy is violated (only with --policy; with --diff also data-kept: a
+     resource holding data deleted or replaced, not named with --allow-data-loss; the
+     plan is still written), or a flow is blocked
   130  interrupted (Ctrl-C); nothing half-written is left behind
   141  output closed early (e.g. piped into head)
 """

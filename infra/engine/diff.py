@@ -19,6 +19,8 @@ replacing one whose deletion protection is on (AWS refuses the delete, so `pulum
 would stop half-way, after the replacement was made). Deleting or replacing a resource
 that holds data (`infra/domain/stateful.py`) is listed under `data_loss` whether or not
 it is protected: the plan command gates on it unless the reviewer names the resource.
+A resource with `retainOnDelete` is only dropped from the stack when deleted or replaced:
+no AWS delete, no loss (Pulumi's documented behaviour; `protect` still refuses first).
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class ResourceChange:
     type: str
     changes: tuple[Change, ...] = ()
     delete_before_replace: bool = False
+    retained: bool = False
+    """A delete or replacement of a resource with `retainOnDelete`: the old one leaves the
+    stack and stays in the cloud (the provider's Delete is never called)."""
 
     @property
     def name(self) -> str:
@@ -113,8 +118,8 @@ class StackDiff:
     @property
     def data_loss(self) -> list[tuple[str, ResourceChange]]:
         """Resources holding data that this change deletes or replaces, with the step."""
-        return ([(DELETE, r) for r in self.deletes if r.type in STATEFUL_TYPES]
-                + [(REPLACE, r) for r in self.replaces if r.type in STATEFUL_TYPES])
+        return ([(DELETE, r) for r in self.deletes if r.type in STATEFUL_TYPES and not r.retained]
+                + [(REPLACE, r) for r in self.replaces if r.type in STATEFUL_TYPES and not r.retained])
 
     def is_accepted(self, r: ResourceChange) -> bool:
         return r.name in self.accepted or r.urn in self.accepted
@@ -154,7 +159,8 @@ class StackDiff:
             "replace": [{"urn": r.urn, "type": r.type, "forcedBy": r.forced_by,
                          "deleteBeforeReplace": r.delete_before_replace, "changes": changes(r.changes)}
                         for r in self.replaces],
-            "delete": [{"urn": r.urn, "type": r.type} for r in self.deletes],
+            "delete": [{"urn": r.urn, "type": r.type, **({"retained": True} if r.retained else {})}
+                       for r in self.deletes],
             "unchanged": self.unchanged,
             "outputs": changes(self.outputs),
             "refused": [{"urn": f.urn, "type": f.type, "step": f.step, "by": f.who, "message": f.message}
@@ -280,7 +286,9 @@ def _refusals(step: str, before: dict[str, Any], after: Optional[dict[str, Any]]
     if before.get("protect") and (step == DELETE or (after or {}).get("protect")):
         found.append(Refusal(urn, type_, step, "pulumi",
                              (_PROTECTED_DELETE if step == DELETE else _PROTECTED_REPLACE).format(urn=urn)))
-    guards = [g for g in DELETION_GUARDS if (before.get("inputs") or {}).get(g) is True]
+    # A retained resource is only dropped from the stack: AWS is not asked to delete it.
+    retained = before.get("retainOnDelete")
+    guards = [] if retained else [g for g in DELETION_GUARDS if (before.get("inputs") or {}).get(g) is True]
     if guards:
         found.append(Refusal(urn, type_, step, "aws",
                              f"{short_type(type_)} {urn.rsplit('::', 1)[-1]} has {guards[0]} on: AWS refuses "
@@ -314,11 +322,12 @@ def diff_exports(stack: str, old: dict[str, Any] | None, new: dict[str, Any],
         else:
             replaced.add(urn)
             result.replaces.append(ResourceChange(urn, resource["type"], changes,
-                                                  bool(resource.get("deleteBeforeReplace"))))
+                                                  bool(resource.get("deleteBeforeReplace")),
+                                                  bool(before.get("retainOnDelete"))))
             result.refusals += _refusals(REPLACE, before, resource)
     for urn, resource in old_resources.items():
         if urn not in new_resources:
-            result.deletes.append(ResourceChange(urn, resource["type"]))
+            result.deletes.append(ResourceChange(urn, resource["type"], retained=bool(resource.get("retainOnDelete"))))
             result.refusals += _refusals(DELETE, resource, None)
     return result
 
@@ -326,7 +335,8 @@ def diff_exports(stack: str, old: dict[str, Any] | None, new: dict[str, Any],
 def deleted_stack(stack: str, old: dict[str, Any]) -> StackDiff:
     """A stack that was planned before and has no stack file now: all of it goes."""
     resources, outputs = _resources(old)
-    result = StackDiff(stack, deletes=[ResourceChange(u, r["type"]) for u, r in resources.items()],
+    result = StackDiff(stack, deletes=[ResourceChange(u, r["type"], retained=bool(r.get("retainOnDelete")))
+                                       for u, r in resources.items()],
                        outputs=property_changes(outputs, {}))
     for resource in resources.values():
         result.refusals += _refusals(DELETE, resource, None)

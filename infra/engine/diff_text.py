@@ -10,9 +10,10 @@ Each line comes with its kind (`create`, `update`, `replace`, `delete`, `refused
         ~ setIdentifier: ...
 
 Large outputs are summarised (the routing table has a value per country): more than
-`OUTPUT_DETAIL` changed values under one output become one line with their counts per
-part, and the countries whose first choice changed counted by their new region;
-`verbose` lists every path.
+`OUTPUT_DETAIL` changed values under one output become one line with the number of
+entries changed in each of its parts (countries, for the routing table's `nearest`), and
+the countries whose first choice changed counted by their new region; `verbose` lists
+every path.
 """
 
 from __future__ import annotations
@@ -59,16 +60,20 @@ def change_text(change: Change) -> str:
 
 
 def _heading(step: str, r: ResourceChange) -> str:
+    if step == DELETE and r.retained:
+        return f"{_MARK[step]} {short_type(r.type)}  {r.name}  (retained: leaves the stack, stays in the cloud)"
     if step != REPLACE:
         return f"{_MARK[step]} {short_type(r.type)}  {r.name}"
     mark, how = ("-+", "delete before replace") if r.delete_before_replace else ("+-", "replace")
-    return f"{mark} {short_type(r.type)}  {r.name}  ({how}: {', '.join(sorted(set(r.forced_by)))})"
+    kept = "; the old one is retained" if r.retained else ""
+    return f"{mark} {short_type(r.type)}  {r.name}  ({how}: {', '.join(sorted(set(r.forced_by)))}{kept})"
 
 
-def _group(path: str) -> str:
-    """The output and its first part: `routingTable.nearest.BR[0]` -> `routingTable.nearest`."""
-    parts = path.replace("[", ".[").split(".")
-    return ".".join(p for p in parts[:2] if not p.startswith("["))
+def _entry(path: str) -> tuple[str, str]:
+    """The part of an output a change is in, and its entry there:
+    `routingTable.nearest.BR[0]` -> (`nearest`, `BR`); `routingTable.version` -> (`version`, ``)."""
+    parts = path.replace("[", ".[").split(".")[1:]
+    return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 and not parts[1].startswith("[") else "")
 
 
 def output_lines(changes: list[Change], verbose: bool) -> Iterator[str]:
@@ -79,9 +84,12 @@ def output_lines(changes: list[Change], verbose: bool) -> Iterator[str]:
         if verbose or len(items) <= OUTPUT_DETAIL:
             yield from (change_text(c) for c in items)
             continue
-        parts = Counter(_group(c.path) for c in items)
-        yield (f"~ {output}: {len(items)} values changed ("
-               + ", ".join(f"{part.split('.', 1)[-1]} {n}" for part, n in sorted(parts.items())) + ")")
+        entries: dict[str, set[str]] = {}
+        for c in items:
+            part, entry = _entry(c.path)
+            entries.setdefault(part, set()).add(entry)
+        yield (f"~ {output}: {len(items)} values changed; entries changed per part: "
+               + ", ".join(f"{part} {len(keys)}" for part, keys in sorted(entries.items())))
         firsts = Counter(str(c.new) for c in items if c.path.startswith(f"{output}.nearest.")
                          and c.path.endswith("[0]") and c.new is not ABSENT)
         added = Counter(str(c.new[0]) for c in items if c.path.startswith(f"{output}.nearest.")

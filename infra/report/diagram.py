@@ -17,7 +17,7 @@ import graphviz
 from infra.report.model import Architecture, Edge, edge_id
 
 FONT = "DejaVu Sans"
-STATUS_COLOURS = {"create": "#1a7f37", "update": "#b35900", "delete": "#cf222e"}
+STATUS_COLOURS = {"create": "#1a7f37", "update": "#b35900", "replace": "#8250df", "delete": "#cf222e"}
 _FILL = {"vpc": "#e8f0fe", "app": "#ffffff", "database": "#fdf2e9", "global-database": "#fbe3cf",
          "cache": "#fde8e8", "health-check": "#eef7ee", "dns": "#ede7f6", "cdn": "#e0f2f1"}
 _SHAPE = {"database": "cylinder", "global-database": "cylinder", "cache": "box3d", "dns": "hexagon",
@@ -57,7 +57,7 @@ def to_dot(arch: Architecture) -> graphviz.Digraph:
             attrs.update(color=STATUS_COLOURS[status], penwidth="3")
             if status == "delete":
                 attrs["style"] = "filled,dashed"
-        label = node.label + (f"\n[{status}]" if status else "")
+        label = node.label + (f"\n[{status}: {arch.mark_text(node.id)}]" if status else "")
         g.node(_safe(node.id), label, **attrs)
 
     for node in arch.nodes:

@@ -41,7 +41,8 @@ _KIND_BY_PREFIX = (
     ("aws:route53/healthCheck", "health-check"), ("aws:route53/", "dns"),
     ("aws:cloudfront/", "cdn"), ("aws:wafv2/", "cdn"), ("aws:acm/", "cdn"), ("cloudflare:", "cdn"), ("fastly:", "cdn"),
 )
-STATUSES = ("create", "update", "delete")
+STATUSES = ("create", "update", "replace", "delete")
+SIGNS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,14 @@ class Architecture:
     nodes: list[Node]
     edges: list[Edge]
     status: dict[str, str] = field(default_factory=dict)
-    """Node or edge id (`source->target`) -> create / update / delete, after `mark_changes`."""
+    """Node or edge id (`source->target`) -> create / update / replace / delete, after `mark_changes`."""
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Node or edge id -> how many of its resources each step touches, after `mark_changes`."""
+
+    def mark_text(self, id_: str) -> str:
+        """`+1 ~2 +-1`-style counts of a marked node or edge (only the steps it has)."""
+        counts = self.changes.get(id_, {})
+        return " ".join(f"{SIGNS[s]}{counts[s]}" for s in STATUSES if counts.get(s))
 
     def node(self, id_: str) -> Node:
         return next(n for n in self.nodes if n.id == id_)
@@ -234,36 +242,43 @@ def build(plans: Iterable[StackPlan]) -> Architecture:
 
 
 def mark_changes(arch: Architecture, diffs: Iterable[StackDiff]) -> dict[str, dict[str, int]]:
-    """Mark the nodes and edges a diff touches (`arch.status`), and count changes per node.
+    """Count, per node and edge, the resources a diff creates, updates, replaces or deletes
+    (`arch.changes`), and mark each (`arch.status`) by what happens to it as a whole.
 
-    A resource marks the node it stands for, else the node of its kind in its stack
-    (`kind_of`); an update never hides a create or a delete on the same node.
-    Returns node id -> {create: n, update: n, delete: n}.
+    A resource counts on the node it stands for, else on the node of its kind in its stack
+    (`kind_of`). A node is marked `create` only when every resource it stands for is new
+    (a new region's, say); one new rule, or one deleted record, in a node that stays is an
+    `update` of it, shown with its counts (`mark_text`); any replacement marks it `replace`.
+    Returns node id -> counts per step (nodes only).
     """
     by_urn = {u: n.id for n in arch.nodes for u in n.urns}
     edge_by_urn = {u: edge_id(e) for e in arch.edges for u in e.urns}
+    members = {n.id: set(n.urns) for n in arch.nodes} | {edge_id(e): set(e.urns) for e in arch.edges}
+    created: dict[str, set[str]] = {}
     known = {n.id for n in arch.nodes}
     tally: dict[str, dict[str, int]] = {}
-    rank = {"update": 0, "create": 1, "delete": 2}
 
-    def mark(target: str, status: str) -> None:
-        current = arch.status.get(target)
-        if current is None or rank[status] > rank[current]:
-            arch.status[target] = status
+    def count(target: str, status: str, urn: str) -> None:
+        arch.changes.setdefault(target, {s: 0 for s in STATUSES})[status] += 1
+        if status == "create":
+            created.setdefault(target, set()).add(urn)
 
     for diff in diffs:
-        for status, changes in (("create", diff.creates), ("update", diff.updates), ("delete", diff.deletes)):
-            for change in changes:
-                if change.urn in edge_by_urn:
-                    mark(edge_by_urn[change.urn], status)
-                kind = kind_of(change.type)
-                target: Optional[str] = by_urn.get(change.urn)
-                if target is None:
-                    target = kind if kind in ("dns", "cdn", "global-database") else node_id(diff.stack, kind)
-                if target not in known:
-                    target = node_id(diff.stack, "app")
-                if target not in known:
-                    continue  # a stack without a region on the diagram (its file was removed)
-                mark(target, status)
-                tally.setdefault(target, {s: 0 for s in STATUSES})[status] += 1
+        for status, change in diff.steps():
+            if change.urn in edge_by_urn:
+                count(edge_by_urn[change.urn], status, change.urn)
+            kind = kind_of(change.type)
+            target: Optional[str] = by_urn.get(change.urn)
+            if target is None:
+                target = kind if kind in ("dns", "cdn", "global-database") else node_id(diff.stack, kind)
+            if target not in known:
+                target = node_id(diff.stack, "app")
+            if target not in known:
+                continue  # a stack without a region on the diagram (its file was removed)
+            count(target, status, change.urn)
+            tally.setdefault(target, {s: 0 for s in STATUSES})[status] += 1
+    for target, counts in arch.changes.items():
+        # Every node and edge drawn is in the new plan: it is new when all it stands for is.
+        new = bool(members.get(target)) and members[target] <= created.get(target, set())
+        arch.status[target] = "create" if new else "replace" if counts["replace"] else "update"
     return tally

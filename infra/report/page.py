@@ -14,12 +14,12 @@ from infra.engine.diff import StackDiff
 from infra.engine.summary import COMPUTED, money, short_type
 from infra.flows import FlowResult
 from infra.report.drill import DrillTimeline
-from infra.report.model import STATUSES, Architecture
+from infra.report.model import SIGNS, STATUSES, Architecture
 from infra.report.stacks import StackSummary
 from infra.report.worldmap import CountryRoute, colours
 from policies.pack import POLICIES
 
-_SIGN = {"create": "+", "update": "~", "delete": "-"}
+
 MAP_FILE = "routing-map.svg"
 TIMELINE_FILE = "drill-timeline.svg"
 
@@ -33,7 +33,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa} td.num{text-align:right}
 .ok{color:#1a7f37;font-weight:bold} .bad{color:#cf222e;font-weight:bold} .muted{color:#656d76}
-.create{color:#1a7f37} .update{color:#b35900} .delete{color:#cf222e}
+.create{color:#1a7f37} .update{color:#b35900} .replace{color:#8250df} .delete{color:#cf222e}
 #diagram svg{width:100%;height:auto;max-height:900px;border:1px solid #d0d7de}
 .chart{width:100%;max-width:1100px;border:1px solid #d0d7de}
 .legend span{display:inline-block;margin-right:14px;font-size:13px}
@@ -125,26 +125,39 @@ def _changes(data: PageData) -> str:
                 '<code>python -m infra.cli plan --all --out DIR</code>) to see what a change creates, updates and '
                 'deletes, marked on the diagram.</p>')
     rows = [[_td(escape(d.stack) + ("" if d.baseline else ' <span class="muted">(new stack)</span>')),
-             _td(f'<span class="create">+{len(d.creates)}</span>', True),
-             _td(f'<span class="update">~{len(d.updates)}</span>', True),
-             _td(f'<span class="delete">-{len(d.deletes)}</span>', True), _td(d.unchanged, True),
-             _td(len(d.outputs), True)] for d in data.diffs]
+             *(_td(f'<span class="{s}">{SIGNS[s]}{d.counts()[s]}</span>', True) for s in STATUSES),
+             _td(d.unchanged, True), _td(len(_changed_outputs(d)), True)] for d in data.diffs]
     out = [f"<p>Against the plan in <code>{escape(data.diff_source)}</code>.</p>",
-           _table(["stack", "create", "update", "delete", "unchanged", "outputs changed"], rows, "diff")]
+           _table(["stack", *STATUSES, "unchanged", "outputs changed"], rows, "diff")]
     for d in data.diffs:
         if not d.changed:
             continue
         items = []
-        for status, changes in (("create", d.creates), ("update", d.updates), ("delete", d.deletes)):
-            for c in changes:
-                detail = "".join(f"<br><code>{escape(ch.path)}</code>" for ch in c.changes[:8])
-                items.append([_td(f'<span class="{status}">{status}</span>'), _td(escape(short_type(c.type))),
-                              _td(escape(c.name) + detail)])
-        for ch in d.outputs:
-            items.append([_td('<span class="update">output</span>'), _td(""), _td(f"<code>{escape(ch.path)}</code>")])
+        for refusal in d.refusals:
+            items.append([_td('<span class="delete">refused</span>'), _td(escape(short_type(refusal.type))),
+                          _td(escape(refusal.message))])
+        for status, c in d.steps():
+            forced = (f' <span class="replace">(forced by {escape(", ".join(c.forced_by))})</span>'
+                      if c.forced_by else "")
+            detail = "".join(f"<br><code>{escape(ch.path)}</code>" for ch in c.changes[:8])
+            items.append([_td(f'<span class="{status}">{status}</span>'), _td(escape(short_type(c.type))),
+                          _td(escape(c.name) + forced + detail)])
+        for output, paths in _changed_outputs(d).items():
+            items.append([_td('<span class="update">output</span>'), _td(""),
+                          _td(f"<code>{escape(output)}</code>" + (f" ({paths} values)" if paths > 1 else ""))])
         out.append(f"<details><summary>{escape(d.totals())}</summary>"
                    + _table(["change", "type", "resource"], items) + "</details>")
     return "".join(out)
+
+
+def _changed_outputs(diff: StackDiff) -> dict[str, int]:
+    """Changed stack outputs by name, with how many values changed in each (the routing
+    table is one output with a value per country)."""
+    found: dict[str, int] = {}
+    for change in diff.outputs:
+        name = change.path.split(".")[0].split("[")[0]
+        found[name] = found.get(name, 0) + 1
+    return found
 
 
 def _routing(data: PageData) -> str:
@@ -244,7 +257,7 @@ def _stack_details(data: PageData) -> str:
         if s.cost.per_use:
             cost += "<p>Charged per use, not in the estimate:</p>" + _table(
                 ["what", "price"], [[_td(escape(what)), _td(escape(price))] for what, price in s.cost.per_use])
-        marks = ", ".join(f"{k.split(':', 1)[1]}: " + " ".join(f"{_SIGN[st]}{n}" for st, n in v.items() if n)
+        marks = ", ".join(f"{k.split(':', 1)[1]}: " + " ".join(f"{SIGNS[st]}{n}" for st, n in v.items() if n)
                           for k, v in sorted(changed.items()))
         out.append(f'<section class="stack" id="stack-{escape(s.stack)}"><h3>{escape(s.stack)} · '
                    f"{escape(s.aws_region)} · {escape(s.role)}</h3>"

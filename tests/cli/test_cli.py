@@ -286,7 +286,7 @@ def test_colour_only_on_a_terminal_and_never_when_turned_off(monkeypatch, env, n
 def test_the_readme_sample_is_what_the_plan_prints(baseline) -> None:
     _, text = baseline
     readme = (PROJECT_DIR / "README.md").read_text()
-    sample = readme.split("A shortened sample:", 1)[1].split("```", 2)[1]
+    sample = readme.split("A shortened sample of `plan --all --verbose`:", 1)[1].split("```", 2)[1]
     printed = {" ".join(line.split()) for line in text.splitlines()}
     for line in sample.splitlines():
         if line.strip() and not line.startswith("...") and "├─" not in line and "└─" not in line:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from infra.engine.diff import diff_exports
+from infra.engine.diff import ABSENT, diff_exports
 
 
 def _resource(export: dict, type_: str) -> dict:
@@ -146,3 +146,35 @@ def test_an_updated_resource_is_not_data_loss(plans) -> None:
     diff = diff_exports("us-east", old, new)
     assert [r.type for r in diff.updates] == ["aws:dynamodb/table:Table"] and diff.data_loss == []
     assert diff.refusals == []
+
+
+def test_a_large_output_is_summarised_by_part_and_by_new_nearest_region() -> None:
+    from infra.engine.diff import Change
+    from infra.engine.diff_text import output_lines
+
+    changes = [Change(f"routingTable.nearest.{cc}[0]", "us-east", "au") for cc in ("AU", "NZ", "FJ")]
+    changes += [Change(f"routingTable.nearest.{cc}[3]", ABSENT, "ap-se") for cc in ("AU", "NZ", "FJ", "BR")]
+    changes += [Change("routingTable.version", "a", "b"), Change("routingTable.zones.OC", ABSENT, ["au"]),
+                Change("routingTableVersion", "a", "b")]
+    lines = list(output_lines(changes, verbose=False))
+    assert lines == ["~ routingTable: 9 values changed; entries changed per part: nearest 4, version 1, zones 1",
+                     "    countries whose nearest region changed, by the new one: au 3",
+                     "    (--verbose lists every path)",
+                     '~ routingTableVersion: "a" → "b"']
+    assert len(list(output_lines(changes, verbose=True))) == 10
+    assert len(list(output_lines(changes[:8], verbose=False))) == 8  # up to OUTPUT_DETAIL: every path
+
+
+def test_a_retained_resource_leaves_the_stack_without_an_aws_delete_or_a_loss(plans) -> None:
+    old = plans["us-east"].to_export()
+    table = _resource(old, "aws:dynamodb/table:Table")
+    table["retainOnDelete"], table["protect"] = True, False
+    new = copy.deepcopy(old)
+    new["deployment"]["resources"] = [r for r in new["deployment"]["resources"] if r["urn"] != table["urn"]]
+    diff = diff_exports("us-east", old, new)
+    (gone,) = [r for r in diff.deletes if r.urn == table["urn"]]
+    assert gone.retained and diff.data_loss == [] and diff.refusals == []
+    assert diff.to_json()["delete"][0] == {"urn": table["urn"], "type": "aws:dynamodb/table:Table", "retained": True}
+    table["retainOnDelete"] = False  # the same delete without the option: AWS refuses, data is lost
+    diff = diff_exports("us-east", old, new)
+    assert [r.who for r in diff.refusals] == ["aws"] and [s for s, _ in diff.data_loss] == ["delete"]

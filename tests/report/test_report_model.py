@@ -75,9 +75,31 @@ def test_diff_marks_the_nodes_and_edges_it_touches(plans, report_diffs):
     arch = model.build(plans.values())
     tally = model.mark_changes(arch, report_diffs)
     peering = next(e for e in arch.edges_of("peering") if e.source == "eu-west:vpc")
-    assert arch.status == {"us-east:cache": "update", model.edge_id(peering): "create", "eu-west:vpc": "create",
-                           "ap-se:health-check": "delete"}
-    assert tally["us-east:cache"] == {"create": 0, "update": 1, "delete": 0}
+    # One new or deleted resource in a node that stays marks it updated, with its counts;
+    # the peering edge stands for the one connection, which is new.
+    assert arch.status == {"us-east:cache": "update", model.edge_id(peering): "create", "eu-west:vpc": "update",
+                           "ap-se:health-check": "update"}
+    assert tally["us-east:cache"] == {"create": 0, "update": 1, "replace": 0, "delete": 0}
+    assert arch.mark_text("eu-west:vpc") == "+1" and arch.mark_text("ap-se:health-check") == "-1"
+    assert arch.mark_text(model.edge_id(peering)) == "+1"
+
+
+def test_a_node_is_created_only_when_everything_it_stands_for_is_new_and_replaced_when_anything_is(plans):
+    from infra.engine.diff import diff_exports
+
+    arch = model.build(plans.values())
+    cache = arch.node("us-east:cache")
+    old = plans["us-east"].to_export()
+    old["deployment"]["resources"] = [r for r in old["deployment"]["resources"] if r["urn"] not in cache.urns]
+    model.mark_changes(arch, [diff_exports("us-east", old, plans["us-east"].to_export())])
+    assert arch.status["us-east:cache"] == "create" and arch.mark_text("us-east:cache") == f"+{len(cache.urns)}"
+    arch = model.build(plans.values())
+    old = plans["us-east"].to_export()
+    group = next(r for r in old["deployment"]["resources"]
+                 if r["type"] == "aws:elasticache/replicationGroup:ReplicationGroup")
+    group["inputs"]["replicationGroupId"] = "hse-us-east-cache-old"
+    model.mark_changes(arch, [diff_exports("us-east", old, plans["us-east"].to_export())])
+    assert arch.status["us-east:cache"] == "replace" and "+-1" in arch.mark_text("us-east:cache")
 
 
 def test_kind_of_routes_resources_to_their_node():

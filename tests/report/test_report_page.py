@@ -44,10 +44,11 @@ def test_page_shows_each_stack_its_verdict_cost_and_recovery(report):
 def test_the_diff_is_highlighted_on_the_diagram(report):
     html = unescape(report.html)
     assert re.search(r'<g id="node-us-east_cache" class="node kind-cache node-update"', html)
-    assert re.search(r'<g id="node-eu-west_vpc" class="node kind-vpc node-create"', html)
-    assert re.search(r'<g id="node-ap-se_health-check" class="node kind-health-check node-delete"', html)
+    assert re.search(r'<g id="node-eu-west_vpc" class="node kind-vpc node-update"', html)
+    assert re.search(r'<g id="node-ap-se_health-check" class="node kind-health-check node-update"', html)
     assert re.search(r'class="edge edge-peering edge-create"', html)
-    assert "us-east: +0 to create, ~1 to update, -0 to delete" in html
+    assert "[update: -1]" in html and "[update: +1]" in html
+    assert "us-east: +0 to create, ~1 to update, +-0 to replace, -0 to delete" in html
 
 
 def test_the_page_in_headless_chromium(report_index, tmp_path):
