@@ -92,17 +92,20 @@ def refused_by_argparse(capsys, *argv: str) -> str:
      "--force and --hold-down exclude each other: --force ignores the hold-down"),
     # failback and failover-status: the state region
     (("failback", "--state-region", "mars-1"), f"--state-region mars-1: not an AWS region; {STATE_REGIONS}"),
-    (("failback", "--state-region", "mars-1", "--dry-run"), f"--state-region mars-1: not an AWS region; {STATE_REGIONS}"),
+    (("failback", "--state-region", "mars-1", "--dry-run"),
+     f"--state-region mars-1: not an AWS region; {STATE_REGIONS}"),
     (("failback", "--state-region", "eu-central-1"),
      f"--state-region eu-central-1: the stack files put no replica of the failover state table there; "
      f"{STATE_REGIONS}"),
     (("failback",), f"--state-region is required (or HSE_STATE_REGION): the region of the state table replica "
                     f"to use; {STATE_REGIONS}"),
-    (("failover-status", "--state-region", "EU-WEST-1"), f"--state-region EU-WEST-1: not an AWS region; {STATE_REGIONS}"),
+    (("failover-status", "--state-region", "EU-WEST-1"),
+     f"--state-region EU-WEST-1: not an AWS region; {STATE_REGIONS}"),
     (("failover-status",), f"--state-region is required (or HSE_STATE_REGION): the region of the state table "
                            f"replica to use; {STATE_REGIONS}"),
     # hpa-reconcile shares the state options
-    (("hpa-reconcile", "--stack", "mars", "--state-region", "eu-west-1"), f"--stack mars: no such stack; stacks: {STACKS}"),
+    (("hpa-reconcile", "--stack", "mars", "--state-region", "eu-west-1"),
+     f"--stack mars: no such stack; stacks: {STACKS}"),
     (("hpa-reconcile", "--stack", "eu-west", "--state-region", "mars-1"),
      f"--state-region mars-1: not an AWS region; {STATE_REGIONS}"),
     # drill: flags that exclude each other
@@ -119,7 +122,8 @@ def test_drill_plan_dir_given_a_file_is_a_usage_error(tmp_path: Path):
     plan_file.write_text("{}")
     code, out, err = run("drill", "--plan-dir", str(plan_file))
     assert (code, out) == (2, "")
-    assert err == f"error: --plan-dir {plan_file}: is a file; --plan-dir takes the folder `plan --all --out DIR` wrote\n"
+    assert err == (f"error: --plan-dir {plan_file}: is a file; "
+                   f"--plan-dir takes the folder `plan --all --out DIR` wrote\n")
 
 
 def test_the_state_region_from_the_environment_is_checked_too(monkeypatch):
@@ -247,7 +251,8 @@ def test_an_ops_command_piped_into_a_closed_reader_exits_141():
 @pytest.mark.parametrize("argv, code, message", [
     (("failover", "--stack", "us-west", "--state-region", "eu-west-1"), 2,
      f"error: --stack us-west: no such stack; stacks: {STACKS}\n"),
-    (("failback", "--state-region", "mars-1"), 2, f"error: --state-region mars-1: not an AWS region; {STATE_REGIONS}\n"),
+    (("failback", "--state-region", "mars-1"), 2,
+     f"error: --state-region mars-1: not an AWS region; {STATE_REGIONS}\n"),
 ])
 def test_the_process_exit_code_is_2_without_credentials(argv, code, message):
     """As a newcomer runs it: no AWS credentials at all, and still no word about them."""
