@@ -374,7 +374,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m infra.cli", description=__doc__.split("\n\n")[0],
-                     epilog=__doc__[__doc__.index("Exit codes:"):], formatter_class=argparse.RawDescriptionHelpFormatter)
+                     epilog=ops_commands.EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project folder (holds Pulumi.yaml)")
     parser.add_argument("--no-color", action="store_true", help="plain output (also: the NO_COLOR variable)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

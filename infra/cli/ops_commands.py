@@ -2,8 +2,10 @@
 failback, failover-status and hpa-reconcile. `register` adds them to the CLI's parser; each returns an
 exit code and reports a user's mistake as one line (`UserError`), never a traceback.
 
-Exit codes: 0 done, 1 failed or halted (a rollout gate, a rolled-back failback, a drill
-check), 2 usage, 3 not ready (a failback gate: health under 5 minutes, lag over the RPO).
+Everything checkable from the command line and the stack files (stacks, regions, numbers
+and their ranges, flags that need or exclude another) is checked before any AWS client is
+made, and refused as a usage error (`UsageError`, exit 2). Exit codes: `EXIT_CODES` in
+infra/cli/errors.py, the epilog of every subcommand's `--help`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,97 @@ from typing import Any, Callable
 
 import yaml
 
-from infra.cli.errors import UserError
+from infra.cli.errors import EXIT_CODES, UsageError, UserError
 from infra.ops.timeline import Outcome
 
 DEFAULT_STATE_TABLE = "hse-production-failover-state"
+DEFAULT_HOLD_DOWN = 900
+
+# The range of every number of seconds the ops commands take: (lowest, highest).
+WINDOW_RANGE = (60, 86400)
+"""A rolling deployment's (or a blue-green switch's) monitoring window: one health-alarm
+period (60 s) at least, a day at most."""
+POLL_RANGE = (1, 3600)
+"""Seconds between health reads in a window; never longer than the window itself."""
+HOLD_DOWN_RANGE = (0, 86400)
+"""The failover's anti-flapping hold-down: 0 (none, as --force) to a day."""
+STEP_HOLD_RANGE = (30, 3600)
+"""How long a failback holds each weight: one health read (30 s) at least, an hour at most."""
 
 
 def _user_error(message: str) -> Exception:
     return UserError(message)
+
+
+# -- what is checked before any AWS call ----------------------------------------------------
+def _project_stacks(args: argparse.Namespace) -> list[str]:
+    from infra.config import deploy_order
+    from infra.config.stackfiles import Project
+
+    return deploy_order(Project(args.project))
+
+
+def _check_stack(args: argparse.Namespace, stacks: list[str]) -> None:
+    if args.stack not in stacks:
+        raise UsageError(f"--stack {args.stack}: no such stack; stacks: {', '.join(stacks)}")
+
+
+def state_regions(project_dir: Path) -> list[str]:
+    """The regions of the failover state table the stack files declare: the controller's
+    region (the first secondary in deploy order) first, then the table's replicas (every
+    other region of the platform). Empty when the project declares no controller (one stack)."""
+    from infra.config import NAMESPACE, deploy_order
+    from infra.config.stackfiles import Project
+
+    project = Project(project_dir)
+    stacks = deploy_order(project)
+    regions = {s: project.stack_file(s).config.get(f"{NAMESPACE}:awsRegion") for s in stacks}
+    roles = {s: project.stack_file(s).config.get(f"{NAMESPACE}:role") for s in stacks}
+    secondaries = [s for s in stacks if roles[s] != "primary"]
+    if not secondaries or len(secondaries) == len(stacks):
+        return []
+    ordered = [regions[secondaries[0]], *(regions[s] for s in stacks if s != secondaries[0])]
+    return [r for r in dict.fromkeys(ordered) if r]
+
+
+def _check_state_region(args: argparse.Namespace) -> None:
+    from infra.domain.topology import REGIONS
+
+    region = args.state_region
+    known = state_regions(args.project)
+    choices = (f"give one of {known[0]} (the controller's), {', '.join(known[1:])}" if known
+               else "give the region of the state table")
+    if not region:
+        raise UsageError(f"--state-region is required (or HSE_STATE_REGION): the region of the state table "
+                         f"replica to use; {choices}")
+    if region not in REGIONS:
+        raise UsageError(f"--state-region {region}: not an AWS region; {choices}")
+    if known and region not in known:
+        raise UsageError(f"--state-region {region}: the stack files put no replica of the failover state table "
+                         f"there; {choices}")
+
+
+def _check_deploy(args: argparse.Namespace) -> None:
+    if args.poll > args.window:
+        raise UsageError(f"--poll {args.poll} is longer than --window {args.window}: "
+                         "give a poll interval within the window")
+    if not args.blue_green:
+        given = [flag for flag, value in (("--stack", args.stack), ("--to", args.to)) if value]
+        if given:
+            raise UsageError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} --blue-green: "
+                             "a rolling deployment covers every stack")
+        return
+    if not args.stack or not args.to:
+        raise UsageError("--blue-green needs --stack and --to (blue or green)")
+    _check_stack(args, _project_stacks(args))
+
+
+def _check_drill(args: argparse.Namespace) -> None:
+    if args.endpoint_url and args.moto_server:
+        raise UsageError("--endpoint-url and --moto-server exclude each other")
+    if args.plan_dir is not None and args.plan_dir.exists() and not args.plan_dir.is_dir():
+        raise UsageError(f"--plan-dir {args.plan_dir}: is a file; --plan-dir takes the folder "
+                         f"`plan --all --out DIR` wrote")
 
 
 def _guarded(func: Callable[[argparse.Namespace, Any], int]) -> Callable[[argparse.Namespace, Any], int]:
@@ -74,9 +159,7 @@ def _store(args: argparse.Namespace):
     from infra.ops.clock import Clock
     from infra.ops.state import StateStore
 
-    if not args.state_region:
-        raise _user_error("--state-region is required: the region of the state table replica to use "
-                          "(any region of the platform; the controller's by default)")
+    _check_state_region(args)
     clients = Clients(endpoint_url=args.endpoint_url)
     return clients, StateStore(clients, args.state_region, args.state_table, Clock())
 
@@ -87,10 +170,14 @@ def cmd_failover(args: argparse.Namespace, console: Any) -> int:
     from infra.ops.failover import Controller, Settings
     from infra.ops.signals import Signal
 
+    _check_stack(args, _project_stacks(args))
+    if args.force and args.hold_down is not None:
+        raise UsageError("--force and --hold-down exclude each other: --force ignores the hold-down")
     clients, store = _store(args)
-    settings = Settings(hold_down_seconds=0 if args.force else args.hold_down, dry_run=args.dry_run)
+    hold_down = DEFAULT_HOLD_DOWN if args.hold_down is None else args.hold_down
+    settings = Settings(hold_down_seconds=0 if args.force else hold_down, dry_run=args.dry_run)
     controller = Controller(clients, store, Clock(), settings, hpa_api=_hpa_api(args))
-    controller.platform.region(args.stack)  # an unknown stack is a one-line error
+    controller.platform.region(args.stack)  # a stack the state table does not know is a one-line error
     return print_outcome(controller.handle(Signal(args.stack, args.component, "ALARM", "operator", operator=True)), console)
 
 
@@ -118,6 +205,7 @@ def cmd_hpa_reconcile(args: argparse.Namespace, console: Any) -> int:
     """Apply the HPA minimum the controller recorded for a region (`infra/ops/hpa.py`)."""
     from infra.ops.hpa import HpaError, HpaReconciler, kubernetes_api
 
+    _check_stack(args, _project_stacks(args))
     _, store = _store(args)
     region = store.platform().region(args.stack)
     try:
@@ -152,6 +240,7 @@ def cmd_deploy(args: argparse.Namespace, console: Any) -> int:
     from infra.ops.rollout import AutomationDeployer, BlueGreen, Gate, Rollout, RolloutSettings
     from infra.config.stackfiles import Project
 
+    _check_deploy(args)
     stacks = deploy_order(Project(args.project))
     counts = instance_counts(args.project, stacks)
     deployer = AutomationDeployer(args.project, on_output=lambda line: console.print(line.rstrip()))
@@ -161,10 +250,6 @@ def cmd_deploy(args: argparse.Namespace, console: Any) -> int:
         return Platform.of(RegionRecord.from_outputs(deployer.outputs(s), counts[s]) for s in names)
 
     if args.blue_green:
-        if not args.stack or not args.to:
-            raise _user_error("--blue-green needs --stack and --to (blue or green)")
-        if args.stack not in stacks:
-            raise _user_error(f"--stack {args.stack}: no such stack; stacks: {', '.join(stacks)}")
         if not args.dry_run:
             deployer.preflight()
         switch = BlueGreen(clients, Clock(), window_seconds=args.window, poll_seconds=args.poll)
@@ -205,6 +290,7 @@ def cmd_drill(args: argparse.Namespace, console: Any) -> int:
     from infra.ops.plans import PlanView, read_plan_dir
     from infra.config.stackfiles import Project
 
+    _check_drill(args)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "drill")  # the emulator takes any credentials
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "drill")
     stacks = deploy_order(Project(args.project))
@@ -212,8 +298,6 @@ def cmd_drill(args: argparse.Namespace, console: Any) -> int:
     views = (read_plan_dir(args.plan_dir, stacks) if args.plan_dir
              else [PlanView.of(p) for p in Engine(args.project).plan_all()])
     scenarios = args.scenario or list(SCENARIOS)
-    if args.endpoint_url and args.moto_server:
-        raise _user_error("--endpoint-url and --moto-server exclude each other")
     with contextlib.ExitStack() as stack:
         endpoint = stack.enter_context(moto_server()) if args.moto_server else args.endpoint_url
         if args.moto_server:
@@ -264,14 +348,21 @@ def _state_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (e.g. a moto server) for every call")
 
 
-def _seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more seconds")
-    return value
+def _seconds(bounds: tuple[int, int]) -> Callable[[str], int]:
+    """An argparse type: a whole number of seconds within `bounds` (both included)."""
+    low, high = bounds
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds; "
+                                             f"give {low} to {high}") from None
+        if not low <= value <= high:
+            why = "is negative" if value < 0 else "is out of range"
+            raise argparse.ArgumentTypeError(f"{value} {why}; give {low} to {high} seconds")
+        return value
+    return parse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -280,9 +371,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     deploy = sub.add_parser("deploy", help="rolling deployment (us-east, window, eu-west, window, ap-se) "
                                            "or a blue-green switch, through the Automation API")
-    deploy.add_argument("--window", type=_seconds, default=SPEC_WINDOW_SECONDS,
-                        help=f"monitoring window after each region, seconds (spec: {SPEC_WINDOW_SECONDS})")
-    deploy.add_argument("--poll", type=_seconds, default=60, help="seconds between health reads in a window")
+    deploy.add_argument("--window", type=_seconds(WINDOW_RANGE), default=SPEC_WINDOW_SECONDS,
+                        help=f"monitoring window after each region, seconds, {WINDOW_RANGE[0]} to {WINDOW_RANGE[1]} "
+                             f"(spec: {SPEC_WINDOW_SECONDS})")
+    deploy.add_argument("--poll", type=_seconds(POLL_RANGE), default=60,
+                        help=f"seconds between health reads in a window, {POLL_RANGE[0]} to {POLL_RANGE[1]} "
+                             f"and at most --window (default 60)")
     deploy.add_argument("--dry-run", action="store_true", help="print the steps; deploy nothing")
     deploy.add_argument("--blue-green", action="store_true", help="switch a region's live colour instead")
     deploy.add_argument("--stack", help="the region to switch (with --blue-green)")
@@ -303,7 +397,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     failover.add_argument("--stack", required=True, help="the failed region's stack")
     failover.add_argument("--component", choices=("region", "database", "cache"), default="region")
     failover.add_argument("--force", action="store_true", help="ignore the hold-down (an operator's decision)")
-    failover.add_argument("--hold-down", type=_seconds, default=900, help="anti-flapping hold-down, seconds")
+    failover.add_argument("--hold-down", type=_seconds(HOLD_DOWN_RANGE),
+                          help=f"anti-flapping hold-down, seconds, {HOLD_DOWN_RANGE[0]} to {HOLD_DOWN_RANGE[1]} "
+                               f"(default {DEFAULT_HOLD_DOWN}; not with --force)")
     failover.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     failover.add_argument("--apply-hpa", action="store_true",
                           help="also patch the promoted region's HPA minimum through its cluster's API "
@@ -312,7 +408,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     failover.set_defaults(func=cmd_failover)
 
     failback = sub.add_parser("failback", help="return to the original primary (gated: 5 min healthy, lag under the RPO)")
-    failback.add_argument("--step-hold", type=_seconds, default=120, help="seconds each weight step is held")
+    failback.add_argument("--step-hold", type=_seconds(STEP_HOLD_RANGE), default=120,
+                          help=f"seconds each weight step is held, {STEP_HOLD_RANGE[0]} to {STEP_HOLD_RANGE[1]} "
+                               f"(default 120)")
     failback.add_argument("--dry-run", action="store_true", help="check the gates and print the plan")
     failback.add_argument("--apply-hpa", action="store_true",
                           help="also patch the interim region's HPA minimum back through its cluster's API")
@@ -331,6 +429,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("failover-status", help="what /api/health/failover and /api/regions/status answer")
     _state_args(status)
     status.set_defaults(func=cmd_status)
+
+    for name in ("deploy", "drill", "failover", "failback", "hpa-reconcile", "failover-status"):
+        sub.choices[name].epilog = EXIT_CODES  # the one table, as in the main --help
+        sub.choices[name].formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m infra.cli` is the entry

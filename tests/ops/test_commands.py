@@ -49,15 +49,15 @@ def test_usage_errors_exit_2(argv, message, capsys):
 
 def test_blue_green_needs_a_stack_and_a_colour():
     code, _, err = _run("deploy", "--blue-green", "--dry-run")
-    assert (code, err) == (1, "error: --blue-green needs --stack and --to (blue or green)\n")
+    assert (code, err) == (2, "error: --blue-green needs --stack and --to (blue or green)\n")
     code, _, err = _run("deploy", "--blue-green", "--stack", "mars", "--to", "green", "--dry-run")
-    assert (code, err) == (1, "error: --stack mars: no such stack; stacks: us-east, eu-west, ap-se\n")
+    assert (code, err) == (2, "error: --stack mars: no such stack; stacks: us-east, eu-west, ap-se\n")
 
 
 def test_state_commands_need_the_state_region(monkeypatch):
     monkeypatch.delenv("HSE_STATE_REGION", raising=False)
     code, _, err = _run("failover-status")
-    assert code == 1 and err.startswith("error: --state-region is required")
+    assert code == 2 and err.startswith("error: --state-region is required")
 
 
 def test_state_commands_on_moto(world):
@@ -66,7 +66,7 @@ def test_state_commands_on_moto(world):
     code, out, _ = _run("failover-status", *state)
     assert code == 0 and json.loads(out)["failover"]["mode"] == "normal"
     code, _, err = _run("failover", "--stack", "mars", *state)
-    assert (code, err) == (1, "error: unknown stack 'mars'; known: us-east, eu-west, ap-se\n")
+    assert (code, err) == (2, "error: --stack mars: no such stack; stacks: us-east, eu-west, ap-se\n")
     code, out, _ = _run("failover", "--stack", "us-east", "--dry-run", *state)
     assert code == 0 and "failover: dry-run - dry run: would fail us-east over to eu-west" in out
     code, out, _ = _run("failback", *state)
