@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from infra.engine.diff import ABSENT, diff_exports
+from infra.engine.diff import ABSENT, deleted_stack, diff_exports, generic_path
 
 
 def _resource(export: dict, type_: str) -> dict:
@@ -178,3 +178,119 @@ def test_a_retained_resource_leaves_the_stack_without_an_aws_delete_or_a_loss(pl
     table["retainOnDelete"] = False  # the same delete without the option: AWS refuses, data is lost
     diff = diff_exports("us-east", old, new)
     assert [r.who for r in diff.refusals] == ["aws"] and [s for s, _ in diff.data_loss] == ["delete"]
+
+
+# Regression tests on small hand-written exports: each pins one rule of the diff.
+
+_T = "aws:x/y:Y"
+
+
+def _export(*resources: dict, outputs: dict | None = None) -> dict:
+    stack = {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulumi:pulumi:Stack",
+             "outputs": outputs or {}}
+    return {"deployment": {"resources": [stack, *resources]}}
+
+
+def _res(name: str, type_: str = _T, **fields) -> dict:
+    return {"urn": f"urn:pulumi:s::p::{type_}::{name}", "type": type_, "custom": True, **fields}
+
+
+def _no_force(type_: str, prop: str) -> None:
+    return None
+
+
+def test_forced_by_names_only_the_forcing_changes() -> None:
+    old = _export(_res("r", inputs={"a": 1, "b": 1}))
+    new = _export(_res("r", inputs={"a": 2, "b": 2}))
+    (r,) = diff_exports("s", old, new, forces=lambda t, p: p if p == "b" else None).replaces
+    assert [c.path for c in r.changes] == ["a", "b"] and r.forced_by == ["b"]
+
+
+def test_replace_on_changes_star_and_json_documents_force_by_property_name() -> None:
+    old = _export(_res("r", inputs={"policy": '{"A": 1}', "n": 1}))
+    new = _export(_res("r", inputs={"policy": '{"A": 2}', "n": 1}))
+    (r,) = diff_exports("s", old, new, forces=lambda t, p: p if p == "policy" else None).replaces
+    assert [(c.path, c.forces) for c in r.changes] == [("policy(json).A", "policy")]
+    new["deployment"]["resources"][1]["replaceOnChanges"] = ["*"]
+    (r,) = diff_exports("s", old, new, forces=_no_force).replaces
+    assert r.forced_by == ["policy(json).A"] and r.changes[0].forces == "(replaceOnChanges)"
+
+
+def test_a_json_array_string_is_diffed_as_json() -> None:
+    old = _export(_res("r", inputs={"item": '[1, 2]'}))
+    new = _export(_res("r", inputs={"item": '[1, 3]'}))
+    (u,) = diff_exports("s", old, new, forces=_no_force).updates
+    assert [(c.path, c.old, c.new) for c in u.changes] == [("item(json)[1]", 2, 3)]
+
+
+def test_a_secret_is_one_redacted_change() -> None:
+    sig = "4dabf18193072939515e22adb298388d"
+    secret = lambda v: {sig: "1b47061264138c4ac30d75fd1eb44270", "value": v}  # noqa: E731
+    old = _export(_res("r", inputs={"password": {"a": 1}}))
+    new = _export(_res("r", inputs={"password": secret("hunter2")}))
+    (u,) = diff_exports("s", old, new, forces=_no_force).updates
+    assert [(c.path, c.old, c.new) for c in u.changes] == [("password", {"a": 1}, "[secret]")]
+
+
+def test_parent_and_provider_bindings_are_changes() -> None:
+    old = _export(_res("r", parent="urn:a", inputs={}),
+                  _res("c", type_="my:comp:C", custom=False, provider="urn:p::aws::one", inputs={}))
+    new = _export(_res("r", parent="urn:b", inputs={}),
+                  _res("c", type_="my:comp:C", custom=False, provider="urn:q::aws::two", inputs={}))
+    diff = diff_exports("s", old, new, forces=_no_force)
+    assert [[(c.path, c.old, c.new, c.forces) for c in u.changes] for u in diff.updates] == [
+        [("(parent)", "urn:a", "urn:b", None)], [("(provider)", "urn:p::aws::one", "urn:q::aws::two", None)]]
+    assert diff.replaces == []
+
+
+def test_no_earlier_plan_is_all_creates_without_a_baseline() -> None:
+    diff = diff_exports("s", None, _export(_res("r", inputs={}), outputs={"o": 1}))
+    assert diff.baseline is False and [r.name for r in diff.creates] == ["r"]
+    assert [(c.path, c.kind) for c in diff.outputs] == [("o", "add")]
+    assert diff_exports("s", _export(), _export()).baseline is True
+
+
+def test_data_loss_is_accepted_by_urn_too() -> None:
+    bucket = _res("b", type_="aws:s3/bucket:Bucket", inputs={})
+    diff = diff_exports("s", _export(bucket), _export())
+    diff.accepted = frozenset({bucket["urn"]})
+    assert diff.unaccepted_data_loss == [] and diff.is_accepted(diff.deletes[0])
+
+
+def test_to_json_spells_out_each_step() -> None:
+    tbl = "aws:dynamodb/table:Table"
+    ids = {"urn": f"urn:pulumi:s::p::{tbl}::t", "type": tbl}
+    old = _export(_res("r", inputs={"a": 1, "gone": True}),
+                  _res("t", type_=tbl, inputs={"hashKey": "a", "deletionProtectionEnabled": True}))
+    new = _export(_res("r", inputs={"a": 2, "added": "x"}),
+                  _res("t", type_=tbl, deleteBeforeReplace=True,
+                       inputs={"hashKey": "b", "deletionProtectionEnabled": True}))
+    doc = diff_exports("s", old, new, forces=lambda t, p: p if p == "hashKey" else None).to_json()
+    assert doc["update"][0]["changes"] == [{"path": "a", "old": 1, "new": 2}, {"path": "added", "new": "x"},
+                                           {"path": "gone", "old": True}]
+    assert doc["replace"] == [{**ids, "forcedBy": ["hashKey"], "deleteBeforeReplace": True, "changes": [
+        {"path": "hashKey", "old": "a", "new": "b", "forcesReplacement": "hashKey"}]}]
+    assert doc["refused"] == [{**ids, "step": "replace", "by": "aws", "message": (
+        "aws.dynamodb.Table t has deletionProtectionEnabled on: AWS refuses to delete it, so `pulumi up` would stop "
+        "half-way (after creating the replacement); turn deletionProtectionEnabled off in one deployment first, then "
+        "replace it in the next")}]
+    assert doc["dataLoss"] == [{**ids, "step": "replace", "holds": "the table's items (the failover state)",
+                                "accepted": False}]
+
+
+def test_a_removed_stack_deletes_everything_and_protection_still_refuses() -> None:
+    zone = _res("z", type_="aws:route53/zone:Zone", protect=True, inputs={})
+    diff = deleted_stack("s", _export(zone, outputs={"o": 1}))
+    assert [r.name for r in diff.deletes] == ["z"] and [(c.path, c.kind) for c in diff.outputs] == [("o", "remove")]
+    assert [(f.who, f.step) for f in diff.refusals] == [("pulumi", "delete")]
+
+
+def test_generic_path_drops_indices() -> None:
+    assert generic_path("rules[3].action[0]") == "rules[].action[]"
+
+
+def test_a_provider_resource_has_no_schema_to_force_a_replacement() -> None:
+    old = _export(_res("aws", type_="pulumi:providers:aws", inputs={"region": "eu-west-1"}))
+    new = _export(_res("aws", type_="pulumi:providers:aws", inputs={"region": "us-east-1"}))
+    diff = diff_exports("s", old, new, forces=lambda t, p: p)
+    assert [[(c.path, c.forces) for c in u.changes] for u in diff.updates] == [[("region", None)]] and not diff.replaces
