@@ -125,6 +125,16 @@ class Database:
     def is_member(self, region: RegionRecord, via: RegionRecord) -> bool:
         return any(m["DBClusterArn"] == region.db_cluster_arn for m in self.global_members(via))
 
+    def replication_missing(self, home: RegionRecord, interim: RegionRecord) -> str:
+        """Why replication from `interim` to `home` is not re-established ('' when it is): the interim
+        writer must lead the global cluster with `home` a member again (not after a detach or a
+        promoted replica)."""
+        if home.db_engine == "aurora-postgresql" and self.writer(interim) == interim.stack \
+                and self.is_member(home, interim):
+            return ""
+        return (f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a member; rebuild "
+                "it as a secondary first (docs/runbooks/failback.md, 'After a detach or a promoted replica')")
+
     # -- acting -----------------------------------------------------------------------
     def promote(self, failed: RegionRecord, target: RegionRecord) -> Promotion:
         """Make `target` the writer after `failed` was lost (unplanned)."""
