@@ -38,6 +38,7 @@ def titles(node: Postgres) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Loss:
+    missing: frozenset[str]
     rows: int
     seconds: float
     duplicates: int
@@ -45,13 +46,14 @@ class Loss:
     """Rows whose write id the load never sent (a write from nowhere)."""
 
 
-def loss(ledger: Ledger, node: Postgres, fault: float) -> Loss:
+def loss(ledger: Ledger, node: Postgres, fault: float, known: frozenset[str] = frozenset()) -> Loss:
+    """Acknowledged writes missing on `node` (leaving out `known` ones, reported lost before)."""
     present = titles(node)
     acked = ledger.acked()
-    missing = [a for a in acked if a.write_id not in present]
+    missing = [a for a in acked if a.write_id not in present and a.write_id not in known]
     sent = {a.write_id for a in ledger.all()}
     oldest = min((a.committed_at for a in missing), default=None)
-    return Loss(len(missing), 0.0 if oldest is None else max(0.0, fault - oldest),
+    return Loss(frozenset(a.write_id for a in missing), len(missing), 0.0 if oldest is None else max(0.0, fault - oldest),
                 sum(1 for n in present.values() if n > 1), sum(1 for t in present if t not in sent))
 
 

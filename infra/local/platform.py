@@ -74,11 +74,14 @@ def tenant_ids(count: int) -> dict[str, str]:
 
 
 class LocalPlatform:
-    def __init__(self, project_dir: Path, clock_scale: float = 1.0, tenants: int = TENANTS):
+    def __init__(self, project_dir: Path, clock_scale: float = 1.0, tenants: int = TENANTS,
+                 synchronous: bool = False):
         project = Project(project_dir)
         self.stacks = deploy_order(project)
         self.configs = {s: load_stack(project, s) for s in self.stacks}
         self.clock_scale = clock_scale
+        self.synchronous = synchronous
+        """Commits wait for one standby (the first in deploy order that streams), instead of none."""
         self.tenants = tenant_ids(tenants)
         primary = next(c for c in self.configs.values() if c.is_primary)
         self.edge = primary.edge
@@ -161,6 +164,10 @@ class LocalPlatform:
             if stack != self.writer:
                 self.regions[stack].node.init_standby(primary.node)
                 self.regions[stack].node.start()
+        if self.synchronous:
+            names = f"FIRST 1 ({', '.join(self.regions[s].node.slot_name for s in self.stacks)})"
+            for region in self.regions.values():
+                region.node.make_synchronous(names)
         for region in self.regions.values():
             region.redis.start()
             region.pool.configure(region.node.port, primary.node.port)

@@ -162,16 +162,18 @@ class Postgres:
         self.port = free_port()
         self.processes = processes
         self.name = f"postgres:{stack}"
+        self.synchronous = ""
+        """`synchronous_standby_names` from its next start ('' : asynchronous streaming)."""
 
     # -- connecting -------------------------------------------------------------------
     def admin_dsn(self, dbname: str = DATABASE) -> str:
         """The operator's console: the unix socket (never fenced), as the superuser."""
         return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={dbname}"
 
-    def conninfo(self) -> str:
-        """How a standby streams from this instance (TCP on loopback, the replication login)."""
+    def conninfo(self, standby: "Postgres") -> str:
+        """How `standby` streams from this instance (TCP on loopback, the replication login, its own name)."""
         return (f"host=127.0.0.1 port={self.port} user={REPLICATOR[0]} password={REPLICATOR[1]} "
-                f"application_name={self.slot_name}")
+                f"application_name={standby.slot_name}")
 
     @property
     def slot_name(self) -> str:
@@ -229,7 +231,7 @@ class Postgres:
         own(self.data / "standby.signal")
         auto = self.data / "postgresql.auto.conf"
         auto.write_text("# written by the local platform\n"
-                        f"primary_conninfo = '{source.conninfo()}'\n"
+                        f"primary_conninfo = '{source.conninfo(self)}'\n"
                         f"primary_slot_name = '{self.slot_name}'\n"
                         "recovery_target_timeline = 'latest'\n")
         own(auto)
@@ -245,9 +247,10 @@ class Postgres:
     # -- running ----------------------------------------------------------------------
     def start(self) -> None:
         archive_command = f"test ! -f {self.archive}/%f && cp %p {self.archive}/%f"
+        synchronous = ["-c", f"synchronous_standby_names={self.synchronous}"] if self.synchronous else []
         self.processes.start(self.name, [pg_bin("postgres"), "-D", str(self.data), "-p", str(self.port),
                                          "-k", str(self.socket_dir), "-c", f"cluster_name={self.stack}",
-                                         "-c", f"archive_command={archive_command}"], self.log)
+                                         "-c", f"archive_command={archive_command}", *synchronous], self.log)
         deadline = time.monotonic() + START_SECONDS
         while True:
             try:
@@ -262,6 +265,13 @@ class Postgres:
     def stop(self, hard: bool = False) -> None:
         """Stop: hard is the region lost (every process killed at once), else a fast, clean shutdown."""
         self.processes.kill(self.name, signal.SIGKILL if hard else signal.SIGINT, wait=30)
+
+    def make_synchronous(self, names: str) -> None:
+        """From now on a commit waits for a standby (`names`, e.g. 'FIRST 1 (a, b)'), here and at every start."""
+        self.synchronous = names
+        if self.running():
+            self.query(f"ALTER SYSTEM SET synchronous_standby_names = '{names}'")
+            self.query("SELECT pg_reload_conf()")
 
     def in_recovery(self) -> bool:
         return bool(self.query("SELECT pg_is_in_recovery()")[0][0])
@@ -308,7 +318,7 @@ class Postgres:
 
     def repoint(self, source: "Postgres") -> None:
         """A running standby streams from `source` from now on (primary_conninfo is reloadable)."""
-        self.query(f"ALTER SYSTEM SET primary_conninfo = '{source.conninfo()}'")
+        self.query(f"ALTER SYSTEM SET primary_conninfo = '{source.conninfo(self)}'")
         self.query(f"ALTER SYSTEM SET primary_slot_name = '{self.slot_name}'")
         self.query("SELECT pg_reload_conf()")
 
