@@ -34,13 +34,14 @@ from infra.local.backend import LocalBackend
 from infra.local.load import Ledger, Load
 from infra.local.measure import checksums, loss, rto, titles
 from infra.local.platform import LocalPlatform
+from infra.local.scenarios import SCENARIOS
 from infra.local.servers import APP_LOGIN, DATABASE
 from infra.ops.failback import STEPS, Failback, FailbackSettings
 from infra.ops.failover import Controller, Settings
 from infra.ops.signals import Signal
 from infra.ops.timeline import Outcome
 
-SCENARIOS = ("secondary-lost", "primary-lost", "split-brain", "failback", "flapping", "lagging-replica")
+
 RTO_BUDGET, RPO_BUDGET = rto_model.SPEC_RTO_SECONDS, 60
 SIGNAL_WAIT = 20.0
 """Real seconds the drill waits for a signal, a recovery or a catch-up before it calls a promise broken."""
