@@ -370,7 +370,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     drill = sub.add_parser("drill", help="the DR drill on an AWS emulator seeded from the offline plans, "
                                          "or (--local) on real servers on loopback")
-    drill.add_argument("--scenario", action="append", choices=SCENARIOS + LOCAL_SCENARIOS,
+    drill.add_argument("--scenario", action="append", choices=list(dict.fromkeys(SCENARIOS + LOCAL_SCENARIOS)),
                        help="run only this scenario (repeatable; with --local, also the ones it starts from)")
     drill.add_argument("--local", action="store_true",
                        help="bring the platform up on loopback (PostgreSQL streaming replication, PgBouncer, "

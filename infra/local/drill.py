@@ -301,8 +301,8 @@ class LocalDrill:
             time.sleep(0.5)
             fault = min((a.sent for a in self.ledger.all() if a.sent > result.started and not a.acked),
                         default=time.time())
-        home_node = self.local.region(self.home).node
-        lost = loss(self.ledger, home_node, fault, self.lost)
+        writer_node = self.local.region(self.local.writer).node
+        lost = loss(self.ledger, writer_node, fault, self.lost)
         result.measured.update({"rpoRows": lost.rows, "duplicates": lost.duplicates, "unknownRows": lost.unknown,
                                 "rtoSeconds": {s: rto(self.ledger, s, result.started, self.home, interim)
                                                for s in self.local.stacks}})
@@ -319,14 +319,14 @@ class LocalDrill:
                      all(self.wait(lambda s=s: self.backend.database.is_member(platform.region(s),
                                                                                platform.region(self.home)))
                          for s in standbys))
-        result.check(f"zero divergence: every acknowledged write on {self.home} exactly once "
+        result.check(f"zero divergence: every acknowledged write on {self.local.writer} exactly once "
                      f"({lost.rows} missing, {lost.duplicates} twice, {lost.unknown} never sent; "
                      f"{len(self.lost)} lost earlier at an unplanned failover, reported there)",
                      lost.rows == 0 and lost.duplicates == 0 and lost.unknown == 0)
         all_caught = all(self.caught_up(s) for s in standbys)
         sums = {s: checksums(self.local.region(s).node) for s in self.local.stacks} if all_caught else {}
-        result.measured["checksumsEqual"] = bool(sums) and all(v == sums[self.home] for v in sums.values())
-        result.check(f"per-tenant checksums equal on every instance ({len(sums.get(self.home, {}))} tenants)",
+        result.measured["checksumsEqual"] = bool(sums) and all(v == sums[self.local.writer] for v in sums.values())
+        result.check(f"per-tenant checksums equal on every instance ({len(sums.get(self.local.writer, {}))} tenants)",
                      result.measured["checksumsEqual"])
         result.measured["refusedAttempts"] = len(refused)
 

@@ -1,0 +1,109 @@
+"""The local drill's flags and small parts, without servers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from infra.local.dns import DnsTable, Resolver
+from infra.local.load import Attempt, Ledger
+from infra.local.measure import rto
+from infra.local.scenarios import SCENARIOS, with_prerequisites
+from infra.local.state import MemoryStateStore
+from infra.ops.clock import ModelClock
+from tests.local.conftest import run_cli
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--clock-scale", "60"], "--clock-scale needs --local"),
+    (["--synchronous"], "--synchronous needs --local"),
+    (["--json", "x.json"], "--json needs --local"),
+    (["--local", "--moto-server"], "--local runs on local servers; --moto-server belongs to the emulator's drill"),
+    (["--local", "--endpoint-url", "http://127.0.0.1:1"], "--endpoint-url belongs to the emulator's drill"),
+    (["--local", "--scenario", "region-loss"], "--scenario region-loss is not a scenario of the local drill"),
+    (["--scenario", "split-brain"], "--scenario split-brain is a scenario of the local drill; add --local"),
+])
+def test_flags_that_need_another_flag_are_usage_errors(argv, message):
+    code, out, err = run_cli("drill", *argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0.5", "601", "fast"])
+def test_the_drill_clock_is_bounded(value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run_cli("drill", "--local", "--clock-scale", value)
+    assert exited.value.code == 2
+    assert "argument --clock-scale:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1", "600"])
+def test_both_ends_of_the_drill_clock_are_accepted(value, monkeypatch):
+    from infra.cli import ops_commands
+
+    seen = {}
+    monkeypatch.setattr(ops_commands, "cmd_drill_local", lambda args, console: seen.setdefault("scale", args.clock_scale)
+                        and 0)
+    assert run_cli("drill", "--local", "--clock-scale", value)[0] == 0
+    assert seen["scale"] == float(value)
+
+
+def test_a_scenario_brings_the_ones_it_starts_from():
+    assert with_prerequisites([]) == SCENARIOS
+    assert with_prerequisites(["failback"]) == ("primary-lost", "split-brain", "failback")
+    assert with_prerequisites(["lagging-replica", "secondary-lost"]) == ("secondary-lost", "lagging-replica")
+    assert with_prerequisites(["flapping"]) == ("primary-lost", "split-brain", "failback", "flapping")
+
+
+def _attempt(users_of, sent, acked, writer="", done=None):
+    return Attempt(f"w{sent}", users_of, "tenant-1", sent, done if done is not None else sent + 0.01, acked, writer)
+
+
+def test_rto_runs_from_the_first_write_the_old_writer_did_not_take_to_the_first_the_new_one_did():
+    ledger = Ledger()
+    for a in (_attempt("eu-west", 9.0, True, "us-east"), _attempt("eu-west", 10.5, False),
+              _attempt("eu-west", 11.0, False), _attempt("eu-west", 12.0, True, "eu-west", done=12.25)):
+        ledger.add(a)
+    assert rto(ledger, "eu-west", 10.0, "eu-west", "us-east") == pytest.approx(1.75)
+    assert rto(ledger, "eu-west", 13.0, "eu-west", "us-east") == 0.0  # nothing failed after the fault
+    assert rto(ledger, "eu-west", 10.0, "ap-se", "us-east") is None  # never reached the new writer
+
+
+def test_a_write_the_pool_held_until_the_new_writer_took_it_counts_as_down_time():
+    ledger = Ledger()
+    ledger.add(_attempt("ap-se", 10.2, True, "eu-west", done=11.9))
+    assert rto(ledger, "ap-se", 10.0, "eu-west", "us-east") == pytest.approx(1.7)
+
+
+def test_dns_answers_keep_their_ttl_and_follow_the_weights():
+    health = {"us-east": True, "eu-west": True}
+    table = DnsTable(["us-east", "eu-west"], {"us-east": ["us-east", "eu-west"], "eu-west": ["eu-west", "us-east"]},
+                     ttl_seconds=3600, healthy=health.get)
+    client = Resolver(table, "us-east", seed=1)
+    assert client.resolve() == "us-east"
+    health["us-east"] = False
+    assert client.resolve() == "us-east"  # cached for the TTL
+    assert table.answer("us-east", random.Random(0)) == "eu-west"
+    table.hold("us-east", "eu-west")
+    health["us-east"] = True
+    assert table.answer("us-east", random.Random(0)) == "eu-west"  # held at 0 %
+    table.shift("us-east", 25)
+    picks = [table.answer("us-east", random.Random(i)) for i in range(400)]
+    assert 60 < picks.count("us-east") < 140
+    table.release("us-east")
+    assert [w for _, w in table.steps("us-east")] == [0, 25, 100]
+
+
+def test_the_local_state_store_lock_is_exclusive_until_released_or_expired():
+    clock = ModelClock()
+    store = MemoryStateStore(clock)
+    token = store.acquire("failover")
+    assert token and store.acquire("failback") is None
+    store.release("not-the-token")
+    assert store.acquire("failback") is None
+    store.release(token)
+    again = store.acquire("failback")
+    assert again
+    clock.advance(901)
+    assert store.acquire("failover")
