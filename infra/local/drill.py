@@ -222,8 +222,9 @@ class LocalDrill:
                 return
             target = outcome.target
             promoted = result.event(f"{target} promoted; pools and standbys repointed")
-            result.check(f"{target} is the writer, {self.home} fenced",
-                         self.local.writer == target and self.local.region(self.home).node.fenced())
+            result.check(f"{target} is the writer", self.local.writer == target)
+            result.check(f"{self.home}'s instance is fenced (pg_hba rejects every TCP connection)",
+                         self.local.region(self.home).node.fenced())
             reached = self.reaches(fault, target, self.local.stacks)
             result.check(f"every region's users write through {target} again", reached)
             others = [s for s in self.secondaries if s != target]
@@ -289,7 +290,8 @@ class LocalDrill:
             result.check(f"failback refused while {self.home} has been healthy for less than "
                          f"{self.failback_settings.healthy_for_seconds:.1f} s (exit {first.code})",
                          first.code == 3)
-            deadline = time.monotonic() + self.failback_settings.healthy_for_seconds + SIGNAL_WAIT
+            deadline = time.monotonic() + self.failback_settings.healthy_for_seconds \
+                + 10 * self.failback_settings.poll_seconds + 2
             done = first
             while done.code == 3 and time.monotonic() < deadline:
                 refused.append(done)
@@ -413,9 +415,20 @@ class LocalDrill:
             self.results.append(result)
             if self.out is not None:
                 print_result(result, self.out)
-            if not result.passed and name in ("primary-lost", "split-brain"):
-                break  # the scenarios after these start from their end state
+            if not self._can_go_on(name):
+                break  # the scenarios after this one start from where it should have left the platform
         return self.results
+
+
+    def _can_go_on(self, name: str) -> bool:
+        platform = self.local.platform
+        if name == "primary-lost":
+            return self.local.writer != self.home
+        if name == "split-brain":
+            return self.backend.database.is_member(platform.region(self.home), platform.region(self.local.writer))
+        if name == "failback":
+            return self.local.writer == self.home
+        return True
 
 
 def _s(seconds: Optional[float]) -> str:

@@ -146,7 +146,7 @@ class LocalPlatform:
         self.down()
 
     def up(self) -> None:
-        self.root = own(Path(tempfile.mkdtemp(prefix="hse-local-drill-")))
+        self.root = own(Path(tempfile.mkdtemp(prefix="hse-local-drill-", dir=scratch())))
         for stack in self.stacks:
             base = self.root / stack
             archive, *_ = (own(_mkdir(base / part)) for part in ("archive", "postgres", "pgbouncer", "redis"))
@@ -255,6 +255,22 @@ class LocalPlatform:
 
     def count(self, stack: str, sql: str, params: tuple = ()) -> list[tuple]:
         return self.regions[stack].node.query(sql, params)
+
+
+SHM = Path("/dev/shm")
+SHM_NEEDED_BYTES = 2 << 30
+
+
+def scratch() -> Optional[str]:
+    """Where the servers' files go: memory (/dev/shm) when it has room, else the temporary folder.
+    Nothing here must survive the drill, and creating and deleting a few hundred MB of WAL on a slow
+    disk would take longer than every scenario together."""
+    try:
+        if SHM.is_dir() and shutil.disk_usage(SHM).free >= SHM_NEEDED_BYTES:
+            return str(SHM)
+    except OSError:
+        pass
+    return None
 
 
 def _mkdir(path: Path) -> Path:

@@ -17,6 +17,7 @@ def test_promoting_without_fencing_lets_the_old_primary_take_writes(drill, monke
     code, data, _ = drill("split-brain")
     assert code == 4
     from tests.local.conftest import failed, scenario
+    assert failed(data, "primary-lost") == ["us-east's instance is fenced (pg_hba rejects every TCP connection)"]
     broken = failed(data, "split-brain")
     assert any(w.startswith("the old primary took ") and not w.startswith("the old primary took 0 ") for w in broken)
     assert scenario(data, "split-brain")["measured"]["splitBrainWrites"] > 0
