@@ -107,11 +107,15 @@ class Processes:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=wait)
-        if sig != signal.SIGKILL:  # a clean stop leaves no child behind either
+        # Whatever is left of the group (a clean stop's stragglers, children still exiting) goes too,
+        # and the call returns only once none of it is left.
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
-                pass
+                return
+            time.sleep(0.01)
 
     def alive(self, name: str) -> bool:
         proc = self.running.get(name)

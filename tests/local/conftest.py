@@ -32,6 +32,8 @@ def survivors(roots: list[Path]) -> list[str]:
         if not entry.name.isdigit():
             continue
         try:
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue  # exited, waiting to be reaped: nothing runs
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             cwd = os.readlink(entry / "cwd")
         except OSError:
