@@ -56,6 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routing.py
 	$(BIN)/python benchmarks/bench_policy.py
 	$(BIN)/python benchmarks/bench_images.py
+	bash scripts/test-services.sh
+	$(BIN)/python benchmarks/bench_drill_local.py
 
 # Pillow for the CloudFront image function, built for Lambda@Edge (python3.12, x86_64; it takes
 # no layers, so Pillow travels in the function's package). `pulumi up` with CloudFront and

@@ -366,6 +366,8 @@ class LocalDrill:
     def lagging_replica(self, result: Result) -> None:
         lagging = self.secondaries[0]
         budget = self.settings.rpo_seconds
+        if not result.check(f"the platform is in normal operation ({self.home} writes)", self.local.writer == self.home):
+            return
         self.local.region(lagging).node.disconnect()
         result.event(f"{lagging} stops receiving WAL")
         with self.load("lagging-replica"):

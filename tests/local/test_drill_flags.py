@@ -54,6 +54,9 @@ def test_a_scenario_brings_the_ones_it_starts_from():
     assert with_prerequisites(["failback"]) == ("primary-lost", "split-brain", "failback")
     assert with_prerequisites(["lagging-replica", "secondary-lost"]) == ("secondary-lost", "lagging-replica")
     assert with_prerequisites(["flapping"]) == ("primary-lost", "split-brain", "failback", "flapping")
+    # The lagging replica starts from normal operation: after a failover, the failback comes first.
+    assert with_prerequisites(["primary-lost", "lagging-replica"]) == ("primary-lost", "split-brain", "failback",
+                                                                       "lagging-replica")
 
 
 def _attempt(users_of, sent, acked, writer="", done=None):

@@ -107,3 +107,16 @@ def test_the_lagging_replica_is_passed_over(whole):
 
 def test_no_reader_ever_saw_another_tenants_row(whole):
     assert all(s["measured"]["crossTenantRows"] == 0 for s in whole["data"]["local"]["scenarios"])
+
+
+def test_synchronous_replication_loses_nothing_when_the_primary_is_lost(tmp_path, roots):
+    target = tmp_path / "sync.json"
+    code, out, err = run_cli("drill", "--local", "--clock-scale", CLOCK, "--synchronous", "--scenario",
+                             "lagging-replica", "--json", str(target))
+    assert (code, err) == (0, "")
+    data = json.loads(target.read_text())
+    assert data["local"]["synchronous"] is True
+    lagging = scenario(data, "lagging-replica")
+    assert lagging["measured"]["rpoRows"] == 0 and lagging["measured"]["target"] == "ap-se"
+    assert any(c["what"].endswith("; synchronous replication promises none") and c["ok"] for c in lagging["checks"])
+    assert survivors(roots) == []
