@@ -110,3 +110,20 @@ def test_the_local_state_store_lock_is_exclusive_until_released_or_expired():
     assert again
     clock.advance(901)
     assert store.acquire("failover")
+
+
+def test_a_fourth_region_joins_by_its_stack_file(project_copy):
+    from infra.local.platform import LocalPlatform
+    from tests.conftest import edit_stack
+
+    edit_stack(project_copy, "au", role="secondary", awsRegion="ap-southeast-2", deployOrder=3,
+               peers=["us-east", "eu-west", "ap-se"], vpcCidr="10.3.0.0/16",
+               availabilityZones=["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"], appInstanceCount=3,
+               eksPublicAccessCidrs=["203.0.113.0/24"])
+    local = LocalPlatform(project_copy, clock_scale=60)
+    assert local.stacks == ["us-east", "eu-west", "ap-se", "au"]
+    assert [local.pool_size(s) for s in local.stacks] == [100, 60, 60, 60]
+    assert local.pool_size("au", local.platform.primary_capacity) == 100  # promoted: the primary's size
+    assert local.dns.nearest["au"][:2] == ["au", "ap-se"]
+    assert local.platform.region("au").role == "secondary"
+    assert local.seconds(300) == 5.0 and local.dns.ttl_seconds == 1.0
