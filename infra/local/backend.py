@@ -133,8 +133,8 @@ class LocalDatabase:
                                     "nothing promoted")
             time.sleep(0.01)
 
-    def switchover(self, target: RegionRecord) -> None:
-        """The planned move of the writer to `target`: nothing acknowledged is lost."""
+    def switchover(self, target: RegionRecord) -> str:
+        """The planned move of the writer to `target`: nothing acknowledged is lost; what was done, in a line."""
         timing = Timing()
         self.timings.append(timing)
         old = self.local.platform.region(self.local.writer)
@@ -152,8 +152,10 @@ class LocalDatabase:
         self._take_writes(target, exclude={old.stack})
         timing.add("promote", started)
         started = time.perf_counter()
-        self.rejoin(old, target)
+        rejoined = self.rejoin(old, target)
         timing.add("re-attach", started)
+        return (f"fenced {old.stack}; {target.stack} replayed its last WAL; {old.stack} stopped cleanly; pg_promote on "
+                f"{target.stack}; pools and standbys repointed; {rejoined}")
 
     def rejoin(self, old: RegionRecord, writer: RegionRecord) -> str:
         """Rewind the former primary `old` onto `writer`'s timeline (a new base backup when it cannot

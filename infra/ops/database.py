@@ -215,11 +215,12 @@ class Database:
                     f"{old.aws_region} answers (docs/runbooks/failover.md)")
         return f"old primary {old.db_cluster_id} fenced (only {fence_id}, {vpc}'s default group, which admits nothing)"
 
-    def switchover(self, target: RegionRecord) -> None:
-        """The planned, lossless move of the writer back to `target` (failback)."""
+    def switchover(self, target: RegionRecord) -> str:
+        """The planned, lossless move of the writer back to `target` (failback); what was done, in a line."""
         self._rds(target).switchover_global_cluster(GlobalClusterIdentifier=target.db_global_cluster_id,
                                                     TargetDbClusterIdentifier=target.db_cluster_arn)
         self.wait_for_writer(target)
+        return f"switchover_global_cluster to {target.db_cluster_id} (no data loss)"
 
     def wait_for_writer(self, target: RegionRecord) -> None:
         deadline = self.clock.now() + self.wait_seconds

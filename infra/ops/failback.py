@@ -105,12 +105,11 @@ class Failback(Operator):
             return Outcome("failback", "noop", "another operation is running; try again when it ends")
         try:
             self.store.set_state(PlatformState(FAILING_BACK, interim.stack, home.stack, self.clock.now(), ""))
-            rec.note("gates", f"{home.stack} healthy for at least {self.settings.healthy_for_seconds} s, a member "
-                              f"of the global cluster again, lag {lag:.1f} s within the RPO of "
-                              f"{self.settings.rpo_seconds} s")
-            with rec.step("switchover", f"switchover_global_cluster to {home.db_cluster_id} (no data loss)",
-                          SWITCHOVER_SECONDS):
-                self.database.switchover(home)
+            rec.note("gates", f"{home.stack} healthy for at least {self.settings.healthy_for_seconds:g} s, "
+                              f"replication from {interim.stack} re-established, lag {lag:.1f} s within the RPO "
+                              f"of {self.settings.rpo_seconds:g} s")
+            with rec.step("switchover", "", SWITCHOVER_SECONDS) as step:
+                step.detail = self.database.switchover(home)
             self.store.set_state(PlatformState(FAILING_BACK, home.stack, home.stack, self.clock.now(), ""))
             with rec.step("cache", "") as step:
                 step.detail = self.cache.fail_over(home)
