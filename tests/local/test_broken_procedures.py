@@ -85,7 +85,7 @@ def test_picking_the_lagging_replica_is_caught(drill, monkeypatch):
     assert scenario(data, "lagging-replica")["measured"]["rpoRows"] > 0
 
 
-def test_an_error_mid_drill_stops_every_server(drill, monkeypatch, roots):
+def test_an_error_mid_drill_stops_every_server(drill, monkeypatch, roots, tmp_path):
     from tests.local.conftest import run_cli, survivors
 
     def broken(self, result):
@@ -101,6 +101,8 @@ def test_an_error_mid_drill_stops_every_server(drill, monkeypatch, roots):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(local_drill.LocalDrill, "run", crash)
-    code, _, err = run_cli("drill", "--local", "--clock-scale", "60", "--scenario", "secondary-lost")
-    assert code == 130
+    target = tmp_path / "interrupted.json"
+    code, _, err = run_cli("drill", "--local", "--clock-scale", "60", "--scenario", "secondary-lost",
+                           "--json", str(target))
+    assert code == 130 and not target.exists()
     assert survivors(roots) == [] and len(roots) == 2
