@@ -103,7 +103,8 @@ class Monitor:
 
     def check_health(self) -> None:
         for stack, region in self.regions.items():
-            ok = _probe(f"http://127.0.0.1:{region.app_port}/api/health", timeout=max(0.5, self.interval))
+            # A lost application refuses at once; a slow answer on a busy machine gets a second.
+            ok = _probe(f"http://127.0.0.1:{region.app_port}/api/health", timeout=max(1.0, self.interval))
             if ok == self._state[stack]:
                 self._streak[stack] = 0
                 continue
