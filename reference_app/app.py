@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -93,6 +94,16 @@ class _Connections:
                 return
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away before its answer (a health probe that timed out) is not the app's error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class ReferenceApp:
     """One region's application: an HTTP server on loopback, started and stopped by its owner."""
 
@@ -105,7 +116,7 @@ class ReferenceApp:
         self.reads = _Connections(base + READ_DB, config.timeout_seconds)
         self.writes = _Connections(base + WRITE_DB, config.timeout_seconds)
         self.resolver = Resolver(config.routing_table)
-        self._server: Optional[ThreadingHTTPServer] = None
+        self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
 
     @property
@@ -222,8 +233,7 @@ class ReferenceApp:
                 except psycopg.Error as exc:
                     self._answer(503, {"error": f"database: {type(exc).__name__}"})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"app:{self.stack}", daemon=True)
         self._thread.start()

@@ -43,7 +43,7 @@ from infra.domain.routing_table import DeployedRegion, build, great_circle_km
 from infra.local.dns import DnsTable
 from infra.local.monitor import Monitor
 from infra.local.servers import (APP_LOGIN, DATABASE, REPLICATOR, Pool, Postgres, Processes, Redis, ServerError,
-                                 free_port, own)
+                                 free_port, own, pg_bin, server_binary)
 from infra.local.state import MemoryStateStore
 from infra.ops.clock import Clock
 from infra.ops.state import StateReader
@@ -146,6 +146,9 @@ class LocalPlatform:
         self.down()
 
     def up(self) -> None:
+        for name, fallback in (("pgbouncer", "/usr/sbin/pgbouncer"), ("redis-server", "/usr/bin/redis-server")):
+            server_binary(name, fallback)  # before anything starts: a missing package is one line
+        pg_bin("initdb")
         self.root = own(Path(tempfile.mkdtemp(prefix="hse-local-drill-", dir=scratch())))
         for stack in self.stacks:
             base = self.root / stack

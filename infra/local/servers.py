@@ -50,6 +50,14 @@ def pg_bin(name: str) -> str:
     return path
 
 
+def server_binary(name: str, fallback: str) -> str:
+    """A server's executable from Debian's package; ServerError saying how to install it when absent."""
+    path = shutil.which(name) or (fallback if os.access(fallback, os.X_OK) else None)
+    if path is None:
+        raise ServerError(f"{name} is not installed: run scripts/test-services.sh (make drill-local does)")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -376,7 +384,7 @@ class Pool:
         own(self.ini)
 
     def start(self) -> None:
-        self.processes.start(self.name, [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(self.ini)],
+        self.processes.start(self.name, [server_binary("pgbouncer", "/usr/sbin/pgbouncer"), str(self.ini)],
                              self.root / "pgbouncer.log")
         deadline = time.monotonic() + START_SECONDS
         while True:
@@ -410,7 +418,7 @@ class Redis:
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         own(self.root)
-        self.processes.start(self.name, [shutil.which("redis-server") or "/usr/bin/redis-server", "--port",
+        self.processes.start(self.name, [server_binary("redis-server", "/usr/bin/redis-server"), "--port",
                                          str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                          "--dir", str(self.root)], self.root / "redis.log")
         deadline = time.monotonic() + START_SECONDS
