@@ -166,7 +166,7 @@ class LocalDatabase:
         source.ensure_slot(node)
         how = "pg_rewind"
         try:
-            node.rewind(source)
+            how = f"pg_rewind: {node.rewind(source)}"
         except ServerError:
             node.rebuild(source)
             how = "a new base backup"

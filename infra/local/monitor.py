@@ -54,6 +54,10 @@ class Monitor:
     def healthy(self, stack: str) -> bool:
         return self._state[stack]
 
+    def failing(self, stack: str) -> int:
+        """Checks in a row that disagree with the region's current verdict."""
+        return self._streak[stack]
+
     def lag(self, stack: str) -> Optional[float]:
         found = self._lag.get(stack)
         if found is None or time.monotonic() - found[0] > max(1.0, 20 * self.tick):

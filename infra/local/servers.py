@@ -86,7 +86,7 @@ def run(cmd: list[str], what: str, env: Optional[dict] = None, timeout: float = 
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise ServerError(f"{what} failed (exit {done.returncode}): {' / '.join(tail)}")
-    return done.stdout
+    return done.stdout + done.stderr
 
 
 @dataclass
@@ -317,7 +317,8 @@ class Postgres:
                     "--progress"], f"pg_rewind of {self.stack} from {source.stack}")
         with open(self.log, "a") as log:
             log.write(done)
-        return done.strip().splitlines()[-1] if done.strip() else ""
+        verdicts = [line for line in done.splitlines() if "rewind required" in line or "Done!" in line]
+        return verdicts[-1].removeprefix("pg_rewind: ").strip() if verdicts else "no verdict"
 
     def rebuild(self, source: "Postgres") -> None:
         """A new base backup from `source` (when rewinding is not possible)."""
