@@ -4,7 +4,8 @@
   stack outputs `dbAppEndpoint`, `dbPort`, `cacheConfigurationEndpoint`, `cachePort`,
   `routingTableVersion`, ...) plus the credentials its secret holds; nothing else.
 - **Reads** go to the region's own pool (`hse`: the region's replica, or its writer in the
-  primary region); **writes** go through the same pool to the primary (`hse_rw`), which the
+  primary region), and to the primary while the replica does not answer (restarting,
+  rebuilt); **writes** go through the same pool to the primary (`hse_rw`), which the
   failover controller repoints, so the application never learns where the writer is.
 - **Tenant isolation** is set per transaction: `set_config('app.tenant_id', <uuid>, true)`
   (`SET LOCAL`), so a pooled server connection never carries a tenant into the next
@@ -124,12 +125,21 @@ class ReferenceApp:
         return self.config.contract.stack
 
     # -- the endpoints' work ------------------------------------------------------------
+    def _read(self, tenant: Optional[str], sql: str) -> tuple[list[tuple], str]:
+        """Rows from the region's own instance or, while it does not answer (restarting, rebuilt),
+        from the primary through the same pool; and which of the two answered."""
+        try:
+            return self.reads.run(tenant, sql), "replica"
+        except psycopg.OperationalError:
+            return self.writes.run(tenant, sql), "primary"
+
     def database_status(self) -> dict[str, Any]:
         try:
-            node, recovery = self.reads.run(None, "SELECT current_setting('cluster_name'), pg_is_in_recovery()")[0]
+            rows, via = self._read(None, "SELECT current_setting('cluster_name'), pg_is_in_recovery()")
         except psycopg.Error as exc:
             return {"ok": False, "error": type(exc).__name__}
-        return {"ok": True, "instance": node, "readOnly": bool(recovery)}
+        node, recovery = rows[0]
+        return {"ok": True, "instance": node, "readOnly": bool(recovery), "via": via}
 
     def redis_status(self) -> dict[str, Any]:
         c = self.config.contract
@@ -162,8 +172,8 @@ class ReferenceApp:
 
     def read(self, tenant: str) -> dict[str, Any]:
         tenant_id = self.config.tenants[tenant]
-        rows = self.reads.run(tenant_id, "SELECT tenant_id::text, title, current_setting('cluster_name') "
-                                         "FROM app.incidents ORDER BY id DESC LIMIT 20")
+        rows, _ = self._read(tenant_id, "SELECT tenant_id::text, title, current_setting('cluster_name') "
+                                        "FROM app.incidents ORDER BY id DESC LIMIT 20")
         return {"tenant": tenant_id, "rows": [{"tenantId": t, "title": title} for t, title, _ in rows],
                 "servedBy": rows[0][2] if rows else self.stack}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,10 @@ def test_health_endpoints_answer_as_the_spec_lists_them(local):
     east, west = local.region("us-east").app_port, local.region("eu-west").app_port
     assert call(east, "GET", "/api/health")[:2] == (200, {"status": "ok", "region": "us-east", "database": True,
                                                           "redis": True})
-    assert call(east, "GET", "/api/health/database")[1] == {"ok": True, "instance": "us-east", "readOnly": False}
-    assert call(west, "GET", "/api/health/database")[1] == {"ok": True, "instance": "eu-west", "readOnly": True}
+    assert call(east, "GET", "/api/health/database")[1] == {"ok": True, "instance": "us-east", "readOnly": False,
+                                                            "via": "replica"}
+    assert call(west, "GET", "/api/health/database")[1] == {"ok": True, "instance": "eu-west", "readOnly": True,
+                                                            "via": "replica"}
     assert call(west, "GET", "/api/health/redis")[:2] == (200, {"ok": True})
     status, failover, _ = call(west, "GET", "/api/health/failover")
     assert (status, failover["mode"], failover["currentPrimary"]) == (200, "normal", "us-east")
@@ -84,6 +87,21 @@ def test_the_serving_region_is_resolved_from_the_cdn_header(local):
     assert (headers["X-HSE-Region"], headers["X-HSE-Resolved-Region"]) == ("us-east", "eu-west")
     headers = call(east, "GET", "/api/health", headers={"cloudfront-viewer-country": "SG"})[2]
     assert headers["X-HSE-Resolved-Region"] == "ap-se"
+
+
+def test_reads_fall_back_to_the_primary_while_the_replica_restarts(local):
+    ap = local.region("ap-se")
+    ap.node.stop()
+    try:
+        status, body, _ = call(ap.app_port, "GET", "/api/health/database")
+        assert (status, body["instance"], body["via"]) == (200, "us-east", "primary")
+        assert call(ap.app_port, "GET", "/api/incidents?tenant=tenant-1")[0] == 200
+    finally:
+        ap.node.start()
+    deadline = time.monotonic() + 10  # PgBouncer retries a server it could not reach after 1 s
+    while call(ap.app_port, "GET", "/api/health/database")[1]["via"] != "replica":
+        assert time.monotonic() < deadline, "reads never went back to the region's own instance"
+        time.sleep(0.1)
 
 
 def test_health_fails_when_redis_does_not_answer_and_recovers_with_it(local):
