@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the servers the test suite runs for real, from Debian's packages, when absent:
-# PostgreSQL (row-level security tests) and redis-server (tenant namespace tests); and what
+# PostgreSQL (row-level security tests, the local drill's streaming replication), redis-server
+# (tenant namespace tests, the local drill) and PgBouncer (the local drill's pools); and what
 # the plan report needs: Graphviz (its diagram), Chromium with its driver (the report's
 # end-to-end test and screenshot) and the DejaVu fonts both draw text with. The
 # tests start their own private instances on loopback (tests/db/conftest.py,
-# tests/cache/conftest.py); this script only makes sure the binaries exist.
+# tests/cache/conftest.py, and the local drill: infra/local/servers.py); this script only
+# makes sure the binaries exist.
 # Needs root or sudo when something is missing; does nothing when all is installed.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)

@@ -5,7 +5,8 @@ exit code and reports a user's mistake as one line (`UserError`), never a traceb
 Everything checkable from the command line and the stack files (stacks, regions, numbers
 and their ranges, flags that need or exclude another) is checked before any AWS client is
 made, and refused as a usage error (`UsageError`, exit 2). Exit codes: `EXIT_CODES` in
-infra/cli/errors.py, the epilog of every subcommand's `--help`.
+infra/cli/errors.py, the epilog of every subcommand's `--help` (a promise of the local
+drill that did not hold: 4).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 import yaml
 
-from infra.cli.errors import EXIT_CODES, UsageError, UserError
+from infra.cli.errors import EXIT_CODES, EXIT_POLICY, UsageError, UserError
 from infra.ops.timeline import Outcome
 
 DEFAULT_STATE_TABLE = "hse-production-failover-state"
@@ -282,8 +283,73 @@ def _with_residency_tenant(project_dir: Path, primary: str) -> Path:
     return copy
 
 
+LOCAL_ONLY = (("clock_scale", "--clock-scale"), ("synchronous", "--synchronous"), ("json", "--json"))
+NOT_LOCAL = (("plan_dir", "--plan-dir"), ("endpoint_url", "--endpoint-url"), ("moto_server", "--moto-server"))
+
+
+def _check_drill_flags(args: argparse.Namespace) -> None:
+    from infra.local.scenarios import SCENARIOS as LOCAL_SCENARIOS
+    from infra.ops.drill import SCENARIOS
+
+    if not args.local:
+        given = [flag for name, flag in LOCAL_ONLY if getattr(args, name) not in (None, False)]
+        if given:
+            raise UsageError(f"{', '.join(given)} needs --local: it applies to the drill on local servers")
+        wrong = [s for s in args.scenario or [] if s not in SCENARIOS]
+        if wrong:
+            raise UsageError(f"--scenario {wrong[0]} is a scenario of the local drill; add --local "
+                             f"(the emulator's: {', '.join(SCENARIOS)})")
+        return
+    given = [flag for name, flag in NOT_LOCAL if getattr(args, name) not in (None, False)]
+    if given:
+        raise UsageError(f"--local runs on local servers; {', '.join(given)} belongs to the emulator's drill")
+    wrong = [s for s in args.scenario or [] if s not in LOCAL_SCENARIOS]
+    if wrong:
+        raise UsageError(f"--scenario {wrong[0]} is not a scenario of the local drill; "
+                         f"scenarios: {', '.join(LOCAL_SCENARIOS)}")
+
+
+def cmd_drill_local(args: argparse.Namespace, console: Any) -> int:
+    """The drill on local servers: exit 0 when every promise held, 4 when one did not."""
+    import time
+
+    from infra.local.drill import LocalDrill
+    from infra.local.platform import LocalPlatform
+    from infra.local.record import print_table, to_json
+    from infra.local.scenarios import with_prerequisites
+    from infra.local.servers import ServerError
+
+    scale = args.clock_scale or 1.0
+    scenarios = with_prerequisites(args.scenario or [])
+    target = args.json or Path("drill.json")
+    started = time.perf_counter()
+    console.print(f"local drill: {', '.join(scenarios)} (drill clock x{scale:g}"
+                  f"{', synchronous replication to one standby' if args.synchronous else ''})")
+    try:
+        with LocalPlatform(args.project, clock_scale=scale, synchronous=args.synchronous) as local:
+            servers = [f"{s} (PostgreSQL :{r.node.port}, PgBouncer :{r.pool.port} pool {r.pool.size}, "
+                       f"redis :{r.redis.port}, app :{r.app_port})" for s, r in local.regions.items()]
+            console.print("up: " + ", ".join(servers))
+            results = LocalDrill(local, _ConsoleWriter(console)).run(scenarios)
+    except ServerError as exc:
+        raise _user_error(str(exc)) from None
+    wall = time.perf_counter() - started
+    print_table(results, _ConsoleWriter(console))
+    try:
+        target.write_text(json.dumps(to_json(results, scale, args.synchronous, wall), indent=2, default=str) + "\n")
+    except OSError as exc:
+        raise _user_error(f"--json {target}: cannot write there ({exc.strerror or exc})") from None
+    passed = sum(r.passed for r in results)
+    console.print(f"\nlocal drill: {passed} of {len(scenarios)} scenarios held their promises in {wall:.1f} s; "
+                  f"wrote {target}; every server stopped")
+    return 0 if passed == len(scenarios) else EXIT_POLICY
+
+
 @_guarded
 def cmd_drill(args: argparse.Namespace, console: Any) -> int:
+    _check_drill_flags(args)
+    if args.local:
+        return cmd_drill_local(args, console)
     from infra.config import deploy_order
     from infra.engine import Engine
     from infra.ops.drill import SCENARIOS, moto_server
@@ -365,6 +431,16 @@ def _seconds(bounds: tuple[int, int]) -> Callable[[str], int]:
     return parse
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; give 1 (real time) to 600")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from infra.ops.drill import SCENARIOS
     from infra.ops.rollout import COLOURS, SPEC_WINDOW_SECONDS
@@ -384,8 +460,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     deploy.add_argument("--endpoint-url", help="an AWS-compatible endpoint for the health reads")
     deploy.set_defaults(func=cmd_deploy)
 
-    drill = sub.add_parser("drill", help="the DR drill on an AWS emulator seeded from the offline plans")
-    drill.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)")
+    from infra.local.scenarios import SCENARIOS as LOCAL_SCENARIOS
+
+    drill = sub.add_parser("drill", help="the DR drill on an AWS emulator seeded from the offline plans, "
+                                         "or (--local) on real servers on loopback")
+    drill.add_argument("--scenario", action="append", choices=list(dict.fromkeys(SCENARIOS + LOCAL_SCENARIOS)),
+                       help="run only this scenario (repeatable; with --local, also the ones it starts from)")
+    drill.add_argument("--local", action="store_true",
+                       help="bring the platform up on loopback (PostgreSQL streaming replication, PgBouncer, "
+                            "redis-server, the reference app), run the scenarios under load, stop it all")
+    drill.add_argument("--clock-scale", type=_scale, metavar="N",
+                       help="with --local: every policy duration (5 minutes healthy, holds, hold-down, TTL, "
+                            "health-check interval, RPO budget) divided by N (default 1: real time)")
+    drill.add_argument("--synchronous", action="store_true",
+                       help="with --local: each commit waits for one standby (synchronous_standby_names FIRST 1)")
+    drill.add_argument("--json", type=Path, metavar="FILE",
+                       help="with --local: where to write the measured drill (default drill.json; "
+                            "report --drill reads it)")
     drill.add_argument("--plan-dir", type=Path, help="read plans from DIR (plan --all --out DIR) instead of planning")
     drill.add_argument("--endpoint-url", help="run against this AWS-compatible endpoint instead of moto in this "
                                               "process (nothing stubbed there)")

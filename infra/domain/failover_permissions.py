@@ -21,7 +21,8 @@ CALLS: dict[str, str] = {
     "promote_read_replica": "rds:PromoteReadReplica",
     "describe_db_clusters": "rds:DescribeDBClusters",
     "modify_db_cluster": "rds:ModifyDBCluster",
-    # ec2 (fencing the old primary after a detach: its VPC's default group)
+    "modify_db_instance": "rds:ModifyDBInstance",
+    # ec2 (fencing the old primary after a detach or a promoted replica: its VPC's default group)
     "describe_security_groups": "ec2:DescribeSecurityGroups",
     # elasticache
     "describe_global_replication_groups": "elasticache:DescribeGlobalReplicationGroups",
@@ -69,7 +70,9 @@ def controller_policy(*, account_id: str, table_arn: str, global_cluster_id: str
         {"Sid": "FenceOldPrimary", "Effect": "Allow", "Action": ["rds:DescribeDBClusters", "rds:ModifyDBCluster"],
          "Resource": [f"arn:aws:rds:*:{a}:cluster:hse-*"]},
         {"Sid": "FenceGroups", "Effect": "Allow", "Action": "ec2:DescribeSecurityGroups", "Resource": "*"},
-        {"Sid": "ReadReplicas", "Effect": "Allow", "Action": ["rds:PromoteReadReplica", "rds:DescribeDBInstances"],
+        # RDS PostgreSQL: promote a read replica, then fence the old primary's instance the same way.
+        {"Sid": "ReadReplicas", "Effect": "Allow",
+         "Action": ["rds:PromoteReadReplica", "rds:DescribeDBInstances", "rds:ModifyDBInstance"],
          "Resource": [f"arn:aws:rds:*:{a}:db:hse-*"]},
         {"Sid": "GlobalDatastore", "Effect": "Allow",
          "Action": ["elasticache:FailoverGlobalReplicationGroup", "elasticache:DescribeGlobalReplicationGroups"],

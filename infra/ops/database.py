@@ -26,7 +26,12 @@
   runbook does it by hand when the region returns (docs/runbooks/failover.md).
 - Failback is the planned, lossless `switchover_global_cluster`.
 - `rds-postgres`: `promote_read_replica` of the target region's replica (one way: the
-  old primary must be rebuilt as a replica of the new one, see docs/runbooks/failback.md).
+  old primary must be rebuilt as a replica of the new one, see docs/runbooks/failback.md),
+  then the same fence on the old primary's instance (`modify_db_instance` with only its
+  VPC's default group; the instance could be stopped instead, but a stopped instance starts
+  again by itself after 7 days, and the fence must hold until the rebuild): an instance
+  that comes back must take no write (split brain). The local drill proves that promise on
+  real PostgreSQL (`infra/local/`, the `split-brain` scenario).
 """
 
 from __future__ import annotations
@@ -125,12 +130,23 @@ class Database:
     def is_member(self, region: RegionRecord, via: RegionRecord) -> bool:
         return any(m["DBClusterArn"] == region.db_cluster_arn for m in self.global_members(via))
 
+    def replication_missing(self, home: RegionRecord, interim: RegionRecord) -> str:
+        """Why replication from `interim` to `home` is not re-established ('' when it is): the interim
+        writer must lead the global cluster with `home` a member again (not after a detach or a
+        promoted replica)."""
+        if home.db_engine == "aurora-postgresql" and self.writer(interim) == interim.stack \
+                and self.is_member(home, interim):
+            return ""
+        return (f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a member; rebuild "
+                "it as a secondary first (docs/runbooks/failback.md, 'After a detach or a promoted replica')")
+
     # -- acting -----------------------------------------------------------------------
     def promote(self, failed: RegionRecord, target: RegionRecord) -> Promotion:
         """Make `target` the writer after `failed` was lost (unplanned)."""
         if target.db_engine == "rds-postgres":
             self._rds(target).promote_read_replica(DBInstanceIdentifier=target.db_cluster_id, BackupRetentionPeriod=30)
-            return Promotion(PROMOTED, target.stack, f"promoted read replica {target.db_cluster_id}")
+            return Promotion(PROMOTED, target.stack, f"promoted read replica {target.db_cluster_id}; "
+                                                     f"{self.fence(failed)}")
         tried: list[str] = []
         for attempt in range(1, self.attempts + 1):
             try:
@@ -173,29 +189,38 @@ class Database:
                          f"{target.db_global_cluster_id} as a standalone writer; {self.fence(failed)}")
 
     def fence(self, old: RegionRecord) -> str:
-        """Cut every network path to the old primary after a detach (see the module's docstring)."""
+        """Cut every network path to the old primary after a detach or a promoted read replica (see the
+        module's docstring): its cluster (Aurora) or its instance (RDS PostgreSQL) keeps only its VPC's
+        default group, which admits nothing."""
+        instance = old.db_engine == "rds-postgres"
         try:
             rds = self._rds(old)
-            groups = [g["VpcSecurityGroupId"] for g in rds.describe_db_clusters(
-                DBClusterIdentifier=old.db_cluster_id)["DBClusters"][0].get("VpcSecurityGroups", [])]
+            described = (rds.describe_db_instances(DBInstanceIdentifier=old.db_cluster_id)["DBInstances"] if instance
+                         else rds.describe_db_clusters(DBClusterIdentifier=old.db_cluster_id)["DBClusters"])
+            groups = [g["VpcSecurityGroupId"] for g in described[0].get("VpcSecurityGroups", [])]
             ec2 = self.clients("ec2", old.aws_region)
             vpc = ec2.describe_security_groups(GroupIds=[groups[0]])["SecurityGroups"][0]["VpcId"]
             fence = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
                                                           {"Name": "group-name", "Values": ["default"]}])
             fence_id = fence["SecurityGroups"][0]["GroupId"]
-            rds.modify_db_cluster(DBClusterIdentifier=old.db_cluster_id, VpcSecurityGroupIds=[fence_id],
-                                  ApplyImmediately=True)
+            if instance:
+                rds.modify_db_instance(DBInstanceIdentifier=old.db_cluster_id, VpcSecurityGroupIds=[fence_id],
+                                       ApplyImmediately=True)
+            else:
+                rds.modify_db_cluster(DBClusterIdentifier=old.db_cluster_id, VpcSecurityGroupIds=[fence_id],
+                                      ApplyImmediately=True)
         except (ClientError, BotoCoreError, IndexError, KeyError) as exc:
             reason = _code(exc) if isinstance(exc, (ClientError, BotoCoreError)) else "no security group found"
             return (f"old primary {old.db_cluster_id} NOT fenced ({reason}): fence it by hand when "
                     f"{old.aws_region} answers (docs/runbooks/failover.md)")
         return f"old primary {old.db_cluster_id} fenced (only {fence_id}, {vpc}'s default group, which admits nothing)"
 
-    def switchover(self, target: RegionRecord) -> None:
-        """The planned, lossless move of the writer back to `target` (failback)."""
+    def switchover(self, target: RegionRecord) -> str:
+        """The planned, lossless move of the writer back to `target` (failback); what was done, in a line."""
         self._rds(target).switchover_global_cluster(GlobalClusterIdentifier=target.db_global_cluster_id,
                                                     TargetDbClusterIdentifier=target.db_cluster_arn)
         self.wait_for_writer(target)
+        return f"switchover_global_cluster to {target.db_cluster_id} (no data loss)"
 
     def wait_for_writer(self, target: RegionRecord) -> None:
         deadline = self.clock.now() + self.wait_seconds

@@ -47,8 +47,8 @@ class FailbackSettings:
 class Failback(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: FailbackSettings = FailbackSettings(),
                  platform: Optional[Platform] = None, on_poll: Optional[Callable[[int], None]] = None,
-                 hpa_api=None):
-        super().__init__(clients, store, clock, platform, hpa_api)
+                 hpa_api=None, backend=None):
+        super().__init__(clients, store, clock, platform, hpa_api, backend)
         self.settings = settings
         self.on_poll = on_poll
         """Called at every health poll with the current weight (the drill injects failures here)."""
@@ -68,14 +68,10 @@ class Failback(Operator):
         if healthy_for < s.healthy_for_seconds:
             return self._not_ready(f"{home.stack} healthy for {healthy_for:.0f} s of the required "
                                    f"{s.healthy_for_seconds} s"), None
-        # Replication is re-established when the interim writer leads the global cluster and the
-        # original primary is a member of it again (not after a detach or a promoted replica).
-        if (home.db_engine != "aurora-postgresql" or self.database.writer(interim) != interim.stack
-                or not self.database.is_member(home, interim)):
+        missing = self.database.replication_missing(home, interim)
+        if missing:
             return Outcome("failback", "not-ready", f"replication to {home.stack} is not re-established: "
-                           f"{interim.stack} does not lead {home.db_global_cluster_id} with {home.stack} as a "
-                           "member; rebuild it as a secondary first (docs/runbooks/failback.md, 'After a detach "
-                           "or a promoted replica')", NOT_READY), None
+                           f"{missing}", NOT_READY), None
         lag = self.health.replication_lag_seconds(home, interim)
         if lag is None:
             return self._not_ready(f"{home.stack}'s replication lag is unknown (no datapoint in 5 minutes)"), None
@@ -109,12 +105,11 @@ class Failback(Operator):
             return Outcome("failback", "noop", "another operation is running; try again when it ends")
         try:
             self.store.set_state(PlatformState(FAILING_BACK, interim.stack, home.stack, self.clock.now(), ""))
-            rec.note("gates", f"{home.stack} healthy for at least {self.settings.healthy_for_seconds} s, a member "
-                              f"of the global cluster again, lag {lag:.1f} s within the RPO of "
-                              f"{self.settings.rpo_seconds} s")
-            with rec.step("switchover", f"switchover_global_cluster to {home.db_cluster_id} (no data loss)",
-                          SWITCHOVER_SECONDS):
-                self.database.switchover(home)
+            rec.note("gates", f"{home.stack} healthy for at least {self.settings.healthy_for_seconds:g} s, "
+                              f"replication from {interim.stack} re-established, lag {lag:.1f} s within the RPO "
+                              f"of {self.settings.rpo_seconds:g} s")
+            with rec.step("switchover", "", SWITCHOVER_SECONDS) as step:
+                step.detail = self.database.switchover(home)
             self.store.set_state(PlatformState(FAILING_BACK, home.stack, home.stack, self.clock.now(), ""))
             with rec.step("cache", "") as step:
                 step.detail = self.cache.fail_over(home)

@@ -83,8 +83,8 @@ class Candidate:
 
 class Controller(Operator):
     def __init__(self, clients, store: StateStore, clock: Clock, settings: Settings = Settings(),
-                 platform: Optional[Platform] = None, hpa_api=None):
-        super().__init__(clients, store, clock, platform, hpa_api)
+                 platform: Optional[Platform] = None, hpa_api=None, backend=None):
+        super().__init__(clients, store, clock, platform, hpa_api, backend)
         self.settings = settings
 
     # -- deciding ---------------------------------------------------------------------

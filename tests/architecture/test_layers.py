@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("infra", "components", "functions", "policies", "resolver", "db")
+PACKAGES = ("infra", "components", "functions", "policies", "resolver", "db", "reference_app")
 
 # Layer -> the layers it may import (besides itself). Listed from the top down.
 RULES: dict[str, set[str]] = {
-    "infra.cli": {"infra.report", "policies", "infra.flows", "infra.ops", "infra.engine", "infra.config",
-                  "infra.domain", "resolver"},
+    "infra.cli": {"infra.report", "policies", "infra.flows", "infra.local", "infra.ops", "infra.engine",
+                  "infra.config", "infra.domain", "resolver"},
+    "infra.local": {"reference_app", "infra.ops", "infra.config", "infra.domain", "resolver", "db"},
+    "reference_app": {"infra.ops", "infra.domain", "resolver"},
     "infra.report": {"policies", "infra.flows", "infra.engine", "infra.config", "infra.domain", "resolver"},
     "policies": {"infra.flows", "infra.engine", "infra.config", "infra.domain"},
     "infra.flows": {"infra.engine", "infra.domain"},
@@ -41,6 +43,8 @@ FORBIDDEN_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "components": ("boto3", "botocore"),
     "infra.config": ("pulumi", "pulumi_aws", "boto3", "botocore"),
     "infra.ops": ("pulumi_aws", "pulumi_kubernetes"),
+    "infra.local": ("pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3", "botocore"),
+    "reference_app": ("pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3", "botocore"),
     "infra.flows": ("pulumi_aws", "pulumi_kubernetes", "boto3", "botocore"),
 }
 
