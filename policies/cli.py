@@ -7,8 +7,9 @@ stack policy of the pack with the config the CLI would use (`--config`, the same
 
 Exit codes:
   0  no mandatory violation (advisory ones may be printed)
-  1  another error (an output file that cannot be written)
-  2  bad usage or input: unknown stack, unreadable plan or config file, invalid configuration
+  1  another error (an output file that could not be written after the check ran)
+  2  bad usage or input: unknown stack, unreadable plan or config file, invalid
+     configuration, a --json or --sarif path that cannot be written (checked first)
   4  a mandatory policy is violated (the same code as `python -m infra.cli plan --policy`)
   130 interrupted
   141 the output was closed early (e.g. piped into head)
@@ -70,12 +71,19 @@ def _write(path: Path, text: str) -> Optional[str]:
 
 
 def check(args: argparse.Namespace) -> int:
+    from infra.domain.outfile import OutputError, check_target
     from infra.domain.problems import ConfigError
     from policies import report
     from policies.pack import PackConfigError, load_config, resolve
     from policies.runner import check_plan
     from policies.source import PlanFileError, load_export
 
+    for flag, path in (("--json", args.json), ("--sarif", args.sarif)):
+        try:
+            if path is not None:
+                check_target(path)  # before the stacks are planned, not after
+        except OutputError as exc:
+            return _fail(f"{flag} {exc}")
     try:
         config = resolve(load_config(args.config))
     except PackConfigError as exc:
@@ -117,12 +125,14 @@ def check(args: argparse.Namespace) -> int:
             return _fail(str(exc))
     console = Console(no_color=args.no_color, soft_wrap=False, width=200)
     report.print_table(console, results)
-    for path, text in ((args.json, args.json and report.dump(report.to_json(results))),
-                       (args.sarif, args.sarif and report.dump(report.to_sarif(results, config, "stack")))):
+    for flag, path, text in (("--json", args.json, args.json and report.dump(report.to_json(results))),
+                             ("--sarif", args.sarif, args.sarif and report.dump(report.to_sarif(results, config,
+                                                                                                "stack")))):
         if path is not None:
             problem = _write(path, text)
             if problem:
-                return _fail(problem)
+                print(f"error: {flag} {problem}", file=sys.stderr)
+                return EXIT_ERROR
     return EXIT_VIOLATION if any(r.mandatory for r in results) else EXIT_OK
 
 
@@ -131,6 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return check(args)
     except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away: end quietly with the documented code, not 1 (a violation's look-alike).

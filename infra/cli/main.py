@@ -173,7 +173,7 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
         render.heading(f"stack {stack}")
         if args.verbose and not args.summary_only:
             render.tree(plan)
-        render.summary(plan, verbose=args.verbose)
+        render.summary(plan, verbose=args.verbose, peers=plans)
         if baseline is not None:
             diff = diff_exports(stack, baseline.get(stack), plan.to_export())
             diff.accepted = accepted
@@ -467,7 +467,7 @@ def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout, err: Te
         err.write(f"error: {exc}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        err.write("interrupted; nothing was written\n")
+        err.write(ops_commands.interrupted_message(args) + "\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.

@@ -37,7 +37,7 @@ def plan_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], result
         verdict = "–" if result is None else (f"**FAIL** ({len(result.mandatory)} mandatory)" if result.mandatory
                                               else "PASS")
         rto = (plan.outputs.get("modeledRto") or {}).get("totalSeconds") if plan is not None else None
-        cost = money(estimate(plan).total) if plan is not None else "–"
+        cost = money(estimate(plan, peers=plans).total) if plan is not None else "–"
         lines.append("| " + " | ".join(_cell(c) for c in [stack, *steps, verdict, cost,
                                                              f"{rto} s" if rto is not None else "–"]) + " |")
     refused = [(d.stack, r) for d in diffs for r in d.refusals]

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import yaml
 
 from infra.cli.errors import EXIT_CODES, EXIT_POLICY, UsageError, UserError
+from infra.domain.outfile import STDOUT, OutputError, check_target, write_text
 from infra.ops.timeline import Outcome
 
 DEFAULT_STATE_TABLE = "hse-production-failover-state"
@@ -322,6 +323,12 @@ def cmd_drill_local(args: argparse.Namespace, console: Any) -> int:
     scale = args.clock_scale or 1.0
     scenarios = with_prerequisites(args.scenario or [])
     target = args.json or Path("drill.json")
+    if str(target) == STDOUT:
+        raise UsageError("--json -: the drill prints its timelines on standard output; give a file")
+    try:
+        check_target(target)  # before a minute of drill, not after
+    except OutputError as exc:
+        raise UsageError(f"--json {exc}") from None
     started = time.perf_counter()
     console.print(f"local drill: {', '.join(scenarios)} (drill clock x{scale:g}"
                   f"{', synchronous replication to one standby' if args.synchronous else ''})")
@@ -336,9 +343,9 @@ def cmd_drill_local(args: argparse.Namespace, console: Any) -> int:
     wall = time.perf_counter() - started
     print_table(results, _ConsoleWriter(console))
     try:
-        target.write_text(json.dumps(to_json(results, scale, args.synchronous, wall), indent=2, default=str) + "\n")
-    except OSError as exc:
-        raise _user_error(f"--json {target}: cannot write there ({exc.strerror or exc})") from None
+        write_text(target, json.dumps(to_json(results, scale, args.synchronous, wall), indent=2, default=str) + "\n")
+    except OutputError as exc:
+        raise _user_error(f"--json {exc}") from None
     passed = sum(r.passed for r in results)
     console.print(f"\nlocal drill: {passed} of {len(scenarios)} scenarios held their promises in {wall:.1f} s; "
                   f"wrote {target}; every server stopped")
@@ -441,6 +448,30 @@ def _scale(text: str) -> float:
     return value
 
 
+# What Ctrl-C leaves behind, per command that acts on AWS or starts processes (the others
+# write nothing until they finish: see `main`). A dry run changes nothing and says so.
+INTERRUPTED = {
+    "deploy": "interrupted: the rollout stopped where it was; the regions it already deployed or switched stay "
+              "so (docs/runbooks/rolling-deployment.md: how to go on or roll back)",
+    "failover": "interrupted: the steps already taken in AWS stand and the platform lock is released; "
+                "failover-status and the state table's timeline show how far it got: read them before running "
+                "failover again (docs/runbooks/failover.md)",
+    "failback": "interrupted: the steps already taken in AWS stand and the platform lock is released; "
+                "failover-status and the state table's timeline show how far it got: read them before running "
+                "failback again (docs/runbooks/failback.md)",
+    "hpa-reconcile": "interrupted: the HPAs already patched keep the recorded minimum; hpa-reconcile again "
+                     "applies it to the rest",
+    "drill": "interrupted: every server and process the drill started was stopped; no drill file was written",
+}
+
+
+def interrupted_message(args: argparse.Namespace) -> str:
+    """The line Ctrl-C prints for this command line."""
+    if getattr(args, "dry_run", False):
+        return "interrupted (a dry run): nothing was changed"
+    return INTERRUPTED.get(getattr(args, "command_name", ""), "interrupted; nothing was written")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from infra.ops.drill import SCENARIOS
     from infra.ops.rollout import COLOURS, SPEC_WINDOW_SECONDS
@@ -523,6 +554,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     for name in ("deploy", "drill", "failover", "failback", "hpa-reconcile", "failover-status"):
         sub.choices[name].epilog = EXIT_CODES  # the one table, as in the main --help
+        sub.choices[name].set_defaults(command_name=name)
         sub.choices[name].formatter_class = argparse.RawDescriptionHelpFormatter
 
 

@@ -8,7 +8,7 @@ shown as `(known after deploy)`: offline they are stand-ins, not what AWS will r
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -55,8 +55,9 @@ class Renderer:
         walk(plan.root.urn, "")
         self.console.print(table)
 
-    def summary(self, plan: StackPlan, verbose: bool = False) -> None:
-        """Counts, regions, the modeled RTO and the cost; with `verbose` also every type and output."""
+    def summary(self, plan: StackPlan, verbose: bool = False, peers: Sequence[StackPlan] = ()) -> None:
+        """Counts, regions, the modeled RTO and the cost (`peers`: the other stacks' plans, which
+        price a Global Datastore member); with `verbose` also every type and output."""
         c = counts(plan)
         self.console.print(f"{c['total']} resources: {c['cloud']} cloud resources, {c['components']} components, "
                            f"{c['providers']} providers, {c['reads']} stack reads; by region: "
@@ -68,12 +69,14 @@ class Renderer:
                                f"max(DNS TTL {rto['dnsTtlSeconds']} s, alarm window {rto['alarmSeconds']} s + "
                                f"forwarding {rto['forwardingSeconds']} s + promotion {rto['promotionSeconds']} s) + "
                                f"reconnect {rto['reconnectSeconds']} s")
-        cost = estimate(plan)
+        cost = estimate(plan, peers=peers)
         self.console.print(f"estimated monthly cost: {money(cost.total)} ("
                            + ", ".join(f"{region} {money(usd)}" for region, usd in sorted(cost.by_region.items()))
                            + f"; list prices of {prices()['date']}, usage not included)")
         for what, price in cost.per_use:
             self.console.print(f"  per use, not in the estimate: {what}: {price}")
+        for what in sorted(cost.unpriced):
+            self.console.print(f"  not priced, counted as $0: {what}")
         for message in plan.diagnostics:
             self.console.print(Text(f"warning: {message}", style="yellow"))
         if verbose:
@@ -111,7 +114,7 @@ class Renderer:
         line = (f"total: {len(plans)} stack(s), {totals['total']} resources ({totals['cloud']} cloud resources, "
                 f"{totals['components']} components, {totals['providers']} providers, {totals['reads']} stack reads)")
         self.console.print(Text(line, style="bold"))
-        cost = sum(estimate(plan).total for plan in plans)
+        cost = sum(estimate(plan, peers=plans).total for plan in plans)
         self.console.print(Text(f"estimated monthly cost of all stacks: {money(cost)} (an estimate: list prices "
                                 f"of {prices()['date']}, usage not included)", style="bold"))
         if diffs:

@@ -64,3 +64,18 @@ def write_text(path: Path | str, text: str, *, stdout: TextIO | None = None) -> 
                 os.unlink(tmp_name)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return str(path)
+
+
+def check_target(path: Path | str) -> None:
+    """Refuse, before any work is done, a target `write_text` could not write: a folder,
+    a parent that is a file, or a parent folder that exists but is not writable."""
+    if str(path) == STDOUT:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: {parent} is not writable")

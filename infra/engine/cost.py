@@ -18,8 +18,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from infra.domain.image_variants import HANDLER_NAME as IMAGE_HANDLER
+from infra.engine.datastore import datastore_primary
 from infra.engine.plan import Resource, StackPlan
 
 PRICES = Path(__file__).parents[1] / "data" / "prices.json"
@@ -51,8 +53,12 @@ def premium(region: str) -> float:
     return next((factor for start, factor in prices()["regionalPremium"].items() if region.startswith(start)), 1.0)
 
 
-def estimate(plan: StackPlan, storage_gib: int = 100) -> Estimate:
-    """The monthly estimate of one stack's plan; `storage_gib` sizes database storage."""
+def estimate(plan: StackPlan, storage_gib: int = 100, peers: Iterable[StackPlan] = ()) -> Estimate:
+    """The monthly estimate of one stack's plan; `storage_gib` sizes database storage.
+
+    A Global Datastore member takes its node type and shard count from the datastore's
+    primary replication group, found in `peers` (the other stacks' plans); without that
+    plan the member is listed as unpriced rather than guessed."""
     table = prices()
     hours, hourly, monthly = table["hoursPerMonth"], table["hourly"], table["monthly"]
     result = Estimate()
@@ -88,9 +94,17 @@ def estimate(plan: StackPlan, storage_gib: int = 100) -> Estimate:
         elif t == "aws:rds/cluster:Cluster":
             add(r, f"Aurora storage ({storage_gib} GiB assumed)", storage_gib * monthly["auroraStoragePerGib"])
         elif t == "aws:elasticache/replicationGroup:ReplicationGroup":
-            nodes = int(r.input("numNodeGroups") or 1) * (1 + int(r.input("replicasPerNodeGroup") or 0))
-            size = r.input("nodeType")
-            add(r, f"Redis {nodes} × {size}", nodes * per_hour("elasticache", size))
+            shape = r
+            if r.input("globalReplicationGroupId") and r.input("nodeType") is None:
+                shape = datastore_primary(r.input("globalReplicationGroupId"), peers)
+                if shape is None:
+                    result.unpriced.add("Global Datastore member (its size is its primary's, in a stack not planned here)")
+                    continue
+            # Shards and node type are the datastore's; the replicas are each member's own.
+            nodes = int(shape.input("numNodeGroups") or 1) * (1 + int(r.input("replicasPerNodeGroup") or 0))
+            size = shape.input("nodeType")
+            add(r, f"Redis {nodes} × {size}" + (" (Global Datastore member)" if shape is not r else ""),
+                nodes * per_hour("elasticache", size))
         elif t == "aws:ec2/natGateway:NatGateway":
             add(r, "NAT gateway", hourly["natGateway"] * hours)
         elif t == "kubernetes:core/v1:Service" and (r.input("spec") or {}).get("type") == "LoadBalancer":

@@ -257,6 +257,8 @@ def _stack_details(data: PageData) -> str:
         if s.cost.per_use:
             cost += "<p>Charged per use, not in the estimate:</p>" + _table(
                 ["what", "price"], [[_td(escape(what)), _td(escape(price))] for what, price in s.cost.per_use])
+        if s.cost.unpriced:
+            cost += "<p>Not priced, counted as $0: " + escape(", ".join(sorted(s.cost.unpriced))) + "</p>"
         marks = ", ".join(f"{k.split(':', 1)[1]}: " + " ".join(f"{SIGNS[st]}{n}" for st, n in v.items() if n)
                           for k, v in sorted(changed.items()))
         out.append(f'<section class="stack" id="stack-{escape(s.stack)}"><h3>{escape(s.stack)} · '

@@ -78,4 +78,4 @@ def summarize(plan: StackPlan, rpo_seconds: Optional[int] = None,
     return StackSummary(
         stack=plan.stack, role=str(plan.outputs.get("role", "")), aws_region=str(plan.outputs.get("awsRegion", "")),
         counts=counts(plan), by_type=sorted(by_type.items()), outputs=plan_outputs(plan),
-        policy=check_plan(plan, stack_config=stack_config, peers=peers, complete=complete), cost=estimate(plan), recovery=recovery(plan, rpo_seconds))
+        policy=check_plan(plan, stack_config=stack_config, peers=peers, complete=complete), cost=estimate(plan, peers=peers), recovery=recovery(plan, rpo_seconds))

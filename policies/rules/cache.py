@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from infra.engine.datastore import datastore_primary as global_datastore_primary
 from policies import types as t
 from policies.rule import MANDATORY, resource_policy, setting
 from policies.rules.flows import PEERS
@@ -35,19 +36,9 @@ def datastore_primary(props: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
     """The inputs of the replication group that is the primary of the Global Datastore this
     group joins, from the plan that declares the datastore; None when the group joins none
     or the runner holds no such plan."""
-    joined = props.get("globalReplicationGroupId")
-    if not joined:
-        return None
     plans, _ = PEERS.get()
-    for plan in plans:
-        for datastore in plan.find(t.GLOBAL_REPLICATION_GROUP):
-            if datastore.output("globalReplicationGroupId") != joined:
-                continue
-            primary_id = datastore.input("primaryReplicationGroupId")
-            for group in plan.find(t.REPLICATION_GROUP):
-                if primary_id in (group.output("id"), group.id):
-                    return group.inputs
-    return None
+    primary = global_datastore_primary(props.get("globalReplicationGroupId"), plans)
+    return primary.inputs if primary is not None else None
 
 
 def owner_of(props: Mapping[str, Any], *keys: str) -> tuple[Optional[Mapping[str, Any]], str]:

@@ -223,8 +223,40 @@ def test_ctrl_c_in_an_ops_command_exits_130(monkeypatch):
     monkeypatch.setattr(clients.Clients, "__init__", interrupted)
     code, _, err = run("failover-status", "--state-region", "eu-west-1")
     assert (code, err) == (130, "interrupted; nothing was written\n")
-    code, _, _ = run(*FAILOVER, "--dry-run")
-    assert code == 130
+    code, _, err = run(*FAILOVER, "--dry-run")
+    assert (code, err) == (130, "interrupted (a dry run): nothing was changed\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (FAILOVER, "interrupted: the steps already taken in AWS stand and the platform lock is released; "
+               "failover-status and the state table's timeline show how far it got: read them before running "
+               "failover again (docs/runbooks/failover.md)\n"),
+    (FAILBACK, "interrupted: the steps already taken in AWS stand and the platform lock is released; "
+               "failover-status and the state table's timeline show how far it got: read them before running "
+               "failback again (docs/runbooks/failback.md)\n"),
+    (("hpa-reconcile", "--stack", "eu-west", "--state-region", "eu-west-1"),
+     "interrupted: the HPAs already patched keep the recorded minimum; hpa-reconcile again applies it to the rest\n"),
+])
+def test_ctrl_c_in_a_command_that_acts_on_aws_says_what_may_stand(monkeypatch, argv, message):
+    from infra.ops import clients
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(clients.Clients, "__init__", interrupted)
+    assert run(*argv)[::2] == (130, message)
+
+
+def test_ctrl_c_in_the_local_drill_says_its_servers_were_stopped(monkeypatch, tmp_path):
+    import infra.local.platform as platform
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(platform.LocalPlatform, "__init__", interrupted)
+    assert run("drill", "--local", "--json", str(tmp_path / "d.json"))[::2] == (
+        130, "interrupted: every server and process the drill started was stopped; no drill file was written\n")
+    assert not (tmp_path / "d.json").exists()
 
 
 def test_ctrl_c_during_a_rolling_deployment_exits_130(monkeypatch):

@@ -130,3 +130,36 @@ def test_a_fourth_region_joins_by_its_stack_file(project_copy):
     assert local.dns.nearest["au"][:2] == ["au", "ap-se"]
     assert local.platform.region("au").role == "secondary"
     assert local.seconds(300) == 5.0 and local.dns.ttl_seconds == 1.0
+
+
+@pytest.mark.parametrize("target, message", [
+    ("-", "--json -: the drill prints its timelines on standard output; give a file"),
+    ("{folder}", "--json cannot write {folder}: it is a folder"),
+    ("{file}/drill.json", "--json cannot write {file}/drill.json: {file} is not a folder"),
+])
+def test_an_unwritable_json_target_is_refused_before_any_server_starts(tmp_path, monkeypatch, target, message):
+    import infra.local.platform as platform
+
+    monkeypatch.setattr(platform.LocalPlatform, "__init__", lambda *a, **k: pytest.fail("a server was started"))
+    (tmp_path / "a-file").write_text("kept\n")
+    names = {"folder": str(tmp_path), "file": str(tmp_path / "a-file")}
+    code, out, err = run_cli("drill", "--local", "--json", target.format(**names))
+    assert code == 2
+    assert message.format(**names) in err and "Traceback" not in err
+    assert (tmp_path / "a-file").read_text() == "kept\n"
+
+
+def test_a_read_only_folder_is_refused_before_any_server_starts(tmp_path, monkeypatch):
+    import os
+
+    import infra.local.platform as platform
+
+    if os.geteuid() == 0:
+        # root writes anywhere: the refusal is the kernel's to make, so test the check on a path it refuses too.
+        monkeypatch.setattr(os, "access", lambda path, mode: False)
+    else:
+        tmp_path.chmod(0o500)
+    monkeypatch.setattr(platform.LocalPlatform, "__init__", lambda *a, **k: pytest.fail("a server was started"))
+    code, out, err = run_cli("drill", "--local", "--json", str(tmp_path / "drill.json"))
+    assert code == 2
+    assert f"--json cannot write {tmp_path / 'drill.json'}: {tmp_path} is not writable" in err

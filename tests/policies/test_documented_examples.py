@@ -19,6 +19,7 @@ import yaml
 
 from infra.config import PRIMARY_ONLY_KEYS
 from infra.engine import Engine, StackPlan
+from infra.engine.cost import estimate, prices
 from infra.flows import verify
 from policies.runner import check_plan
 from tests.conftest import FOURTH_REGION, PROJECT_DIR, STACKS, copy_project, edit_stack
@@ -197,3 +198,21 @@ def test_the_rds_examples_secondaries_read_their_replica_without_a_proxy(rds) ->
     reads = {r.stack: [h.name for h in r.hops] for r in verify(plans, flows=["read"])}
     assert "eu-west app → database: sign-in" in reads["eu-west"]
     assert "us-east app → proxy: sign-in" in reads["us-east"]
+
+
+def test_a_members_cost_is_its_datastores_shape_times_its_own_replicas(aurora) -> None:
+    _, plans = aurora
+    by_stack = {p.stack: p for p in plans}
+    primary = by_stack["us-east"].single(GROUP)
+    size, shards = primary.input("nodeType"), primary.input("numNodeGroups")
+    hourly = prices()["hourly"]["elasticache"][size] * prices()["hoursPerMonth"]
+    for stack, premium in (("eu-west", 1.10), ("ap-se", 1.15)):
+        member = by_stack[stack].single(GROUP)
+        nodes = shards * (1 + member.input("replicasPerNodeGroup"))
+        assert nodes == 6
+        priced = [(what, usd) for _, what, usd in estimate(by_stack[stack], peers=plans).items if "Redis" in what]
+        assert priced == [(f"Redis 6 × {size} (Global Datastore member)", round(nodes * hourly * premium, 2))]
+        # Without the primary's plan the member is not guessed: it is named as unpriced.
+        alone = estimate(by_stack[stack])
+        assert [what for _, what, _ in alone.items if "Redis" in what] == []
+        assert alone.unpriced == {"Global Datastore member (its size is its primary's, in a stack not planned here)"}

@@ -34,7 +34,7 @@ def test_all_real_stacks_pass_and_write_json_and_sarif(tmp_path, plans, capsys):
     assert sarif["runs"][0]["results"] == []
 
 
-def test_a_mandatory_violation_exits_1_and_reaches_the_sarif(tmp_path, plans, capsys):
+def test_a_mandatory_violation_exits_4_and_reaches_the_sarif(tmp_path, plans, capsys):
     path = _plan_file(tmp_path, plans["us-east"], rotation=False)
     sarif = tmp_path / "r.sarif"
     assert main(["check", "--plan", str(path), "--no-color", "--sarif", str(sarif)]) == 4
@@ -72,3 +72,37 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     except SystemExit as exc:
         assert exc.code == 2
     assert capsys.readouterr().err.startswith("error: one of the arguments --stack --all --plan is required")
+
+
+def test_an_unwritable_output_is_refused_before_anything_is_checked(tmp_path, capsys, monkeypatch):
+    import infra.engine
+
+    monkeypatch.setattr(infra.engine, "Engine", lambda *a, **k: (_ for _ in ()).throw(AssertionError("planned")))
+    assert main(["check", "--all", "--json", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: --json cannot write {tmp_path}: it is a folder\n"
+    (tmp_path / "f").write_text("")
+    assert main(["check", "--all", "--sarif", str(tmp_path / "f" / "r.sarif")]) == 2
+    assert capsys.readouterr().err == f"error: --sarif cannot write {tmp_path / 'f' / 'r.sarif'}: {tmp_path / 'f'} is not a folder\n"
+
+
+def test_an_output_that_fails_after_the_check_exits_1(tmp_path, plans, capsys, monkeypatch):
+    from infra.domain import outfile
+
+    def full(path, text, **kwargs):
+        raise outfile.OutputError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(outfile, "write_text", full)
+    path = _plan_file(tmp_path, plans["us-east"])
+    assert main(["check", "--plan", str(path), "--json", str(tmp_path / "r.json")]) == 1
+    assert capsys.readouterr().err == f"error: --json cannot write {tmp_path / 'r.json'}: No space left on device\n"
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path, capsys, monkeypatch):
+    from policies import pack
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pack, "load_config", interrupted)
+    assert main(["check", "--all"]) == 130
+    assert capsys.readouterr().err == "interrupted; nothing was written\n"
