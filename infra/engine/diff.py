@@ -26,7 +26,6 @@ no AWS delete, no loss (Pulumi's documented behaviour; `protect` still refuses f
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
@@ -342,10 +341,3 @@ def deleted_stack(stack: str, old: dict[str, Any]) -> StackDiff:
         result.refusals += _refusals(DELETE, resource, None)
     return result
 
-
-_INDEX = re.compile(r"\[\d+\]")
-
-
-def generic_path(path: str) -> str:
-    """`rules[3].action` -> `rules[].action`: the property a change is to, any element."""
-    return _INDEX.sub("[]", path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from infra.engine.diff import ABSENT, deleted_stack, diff_exports, generic_path
+from infra.engine.diff import ABSENT, deleted_stack, diff_exports
 
 
 def _resource(export: dict, type_: str) -> dict:
@@ -283,10 +283,6 @@ def test_a_removed_stack_deletes_everything_and_protection_still_refuses() -> No
     diff = deleted_stack("s", _export(zone, outputs={"o": 1}))
     assert [r.name for r in diff.deletes] == ["z"] and [(c.path, c.kind) for c in diff.outputs] == [("o", "remove")]
     assert [(f.who, f.step) for f in diff.refusals] == [("pulumi", "delete")]
-
-
-def test_generic_path_drops_indices() -> None:
-    assert generic_path("rules[3].action[0]") == "rules[].action[]"
 
 
 def test_a_provider_resource_has_no_schema_to_force_a_replacement() -> None:
