@@ -129,6 +129,19 @@ class Processes:
         proc = self.running.get(name)
         return proc is not None and proc.poll() is None
 
+    def wait_listening(self, name: str, port: int, failure: str) -> None:
+        """Return once `name` accepts connections on loopback `port`; ServerError(`failure`)
+        when it dies or START_SECONDS pass first."""
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            if not self.alive(name) or time.monotonic() > deadline:
+                raise ServerError(failure)
+            time.sleep(0.05)
+
     def stop_all(self) -> None:
         for name in list(self.running):
             self.kill(name)
@@ -387,15 +400,8 @@ class Pool:
     def start(self) -> None:
         self.processes.start(self.name, [server_binary("pgbouncer", "/usr/sbin/pgbouncer"), str(self.ini)],
                              self.root / "pgbouncer.log")
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            with socket.socket() as probe:
-                probe.settimeout(0.5)
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if not self.processes.alive(self.name) or time.monotonic() > deadline:
-                raise ServerError(f"PgBouncer of {self.stack} did not start: see {self.root / 'pgbouncer.log'}")
-            time.sleep(0.05)
+        self.processes.wait_listening(self.name, self.port,
+                                      f"PgBouncer of {self.stack} did not start: see {self.root / 'pgbouncer.log'}")
 
     def repoint(self, write_port: int) -> None:
         """Writes go to the instance on `write_port` from now on (the file, then a reload)."""
@@ -422,15 +428,7 @@ class Redis:
         self.processes.start(self.name, [server_binary("redis-server", "/usr/bin/redis-server"), "--port",
                                          str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                          "--dir", str(self.root)], self.root / "redis.log")
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            with socket.socket() as probe:
-                probe.settimeout(0.5)
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if not self.processes.alive(self.name) or time.monotonic() > deadline:
-                raise ServerError(f"redis-server of {self.stack} did not start")
-            time.sleep(0.05)
+        self.processes.wait_listening(self.name, self.port, f"redis-server of {self.stack} did not start")
 
     def stop(self) -> None:
         self.processes.kill(self.name)

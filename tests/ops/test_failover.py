@@ -344,30 +344,38 @@ def test_an_unknown_identifier_fails_at_once(world, code):
     assert len(attempts) == 1 and removed == []
 
 
+def _rds_postgres_pair(security_group_ids=()):
+    """Inside mock_aws: an rds-postgres primary in us-east-1 and its read replica in eu-west-1,
+    their region records, and a clients function routing each service and region to moto."""
+    east, west = boto3.client("rds", "us-east-1"), boto3.client("rds", "eu-west-1")
+    ec2 = boto3.client("ec2", "us-east-1")
+    source = east.create_db_instance(DBInstanceIdentifier="hse-us-east-db", Engine="postgres",
+                                     DBInstanceClass="db.r6g.large", MasterUsername="hse_admin",
+                                     MasterUserPassword="password-123", AllocatedStorage=100,
+                                     VpcSecurityGroupIds=list(security_group_ids))["DBInstance"]
+    west.create_db_instance_read_replica(DBInstanceIdentifier="hse-eu-west-db",
+                                         SourceDBInstanceIdentifier=source["DBInstanceArn"])
+    base = dict(deploy_order=0, db_engine="rds-postgres", db_global_cluster_id="", health_check_id="hc",
+                regional_endpoint="e", hosted_zone_id="Z", domain="d", app_instance_count=3,
+                eks_cluster_name="c", eks_node_group_name="n", alarm_topic_arn="t")
+    primary = RegionRecord(stack="us-east", aws_region="us-east-1", role="primary", db_cluster_id="hse-us-east-db",
+                           db_cluster_arn=source["DBInstanceArn"], **base)
+    replica = RegionRecord(stack="eu-west", aws_region="eu-west-1", role="secondary",
+                           db_cluster_id="hse-eu-west-db", db_cluster_arn="arn:replica",
+                           **{**base, "deploy_order": 1})
+    clients = lambda service, region: (west if (service, region) == ("rds", "eu-west-1")  # noqa: E731
+                                       else ec2 if service == "ec2" else east)
+    return east, west, primary, replica, clients
+
+
 def test_rds_postgres_promotes_the_read_replica():
     from moto import mock_aws
 
     with mock_aws():
-        east, west = boto3.client("rds", "us-east-1"), boto3.client("rds", "eu-west-1")
-        source = east.create_db_instance(DBInstanceIdentifier="hse-us-east-db", Engine="postgres",
-                                         DBInstanceClass="db.r6g.large", MasterUsername="hse_admin",
-                                         MasterUserPassword="password-123", AllocatedStorage=100)["DBInstance"]
-        west.create_db_instance_read_replica(DBInstanceIdentifier="hse-eu-west-db",
-                                             SourceDBInstanceIdentifier=source["DBInstanceArn"])
-        base = dict(deploy_order=0, db_engine="rds-postgres", db_global_cluster_id="", health_check_id="hc",
-                    regional_endpoint="e", hosted_zone_id="Z", domain="d", app_instance_count=3,
-                    eks_cluster_name="c", eks_node_group_name="n", alarm_topic_arn="t")
-        primary = RegionRecord(stack="us-east", aws_region="us-east-1", role="primary", db_cluster_id="hse-us-east-db",
-                               db_cluster_arn=source["DBInstanceArn"], **base)
-        replica = RegionRecord(stack="eu-west", aws_region="eu-west-1", role="secondary",
-                               db_cluster_id="hse-eu-west-db", db_cluster_arn="arn:replica",
-                               **{**base, "deploy_order": 1})
+        _, west, primary, replica, clients = _rds_postgres_pair()
         calls = []
         west.meta.events.register("before-parameter-build.rds.PromoteReadReplica",
                                   lambda params, **_: calls.append(dict(params)))
-        ec2 = boto3.client("ec2", "us-east-1")
-        clients = lambda service, region: (west if (service, region) == ("rds", "eu-west-1")  # noqa: E731
-                                           else ec2 if service == "ec2" else east)
         promotion = Database(clients, Platform.of([primary, replica]), ModelClock()).promote(primary, replica)
         assert promotion.method == "promote-read-replica"
         assert promotion.detail.startswith("promoted read replica hse-eu-west-db; old primary hse-us-east-db ")
@@ -379,29 +387,15 @@ def test_rds_postgres_fences_the_old_primary_instance_after_promoting():
     from moto import mock_aws
 
     with mock_aws():
-        east, west = boto3.client("rds", "us-east-1"), boto3.client("rds", "eu-west-1")
         ec2 = boto3.client("ec2", "us-east-1")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         group = ec2.create_security_group(GroupName="hse-db", Description="db", VpcId=vpc)["GroupId"]
         default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
                                                         {"Name": "group-name", "Values": ["default"]}])
         default_id = default["SecurityGroups"][0]["GroupId"]
-        source = east.create_db_instance(DBInstanceIdentifier="hse-us-east-db", Engine="postgres",
-                                         DBInstanceClass="db.r6g.large", MasterUsername="hse_admin",
-                                         MasterUserPassword="password-123", AllocatedStorage=100,
-                                         VpcSecurityGroupIds=[group])["DBInstance"]
-        west.create_db_instance_read_replica(DBInstanceIdentifier="hse-eu-west-db",
-                                             SourceDBInstanceIdentifier=source["DBInstanceArn"])
-        base = dict(deploy_order=0, db_engine="rds-postgres", db_global_cluster_id="", health_check_id="hc",
-                    regional_endpoint="e", hosted_zone_id="Z", domain="d", app_instance_count=3,
-                    eks_cluster_name="c", eks_node_group_name="n", alarm_topic_arn="t")
-        primary = RegionRecord(stack="us-east", aws_region="us-east-1", role="primary", db_cluster_id="hse-us-east-db",
-                               db_cluster_arn=source["DBInstanceArn"], **base)
-        replica = RegionRecord(stack="eu-west", aws_region="eu-west-1", role="secondary",
-                               db_cluster_id="hse-eu-west-db", db_cluster_arn="arn:replica",
-                               **{**base, "deploy_order": 1})
-        clients = lambda service, region: (west if (service, region) == ("rds", "eu-west-1")  # noqa: E731
-                                           else ec2 if service == "ec2" else east)
+        east, _, primary, replica, clients = _rds_postgres_pair([group])
+        before = east.describe_db_instances(DBInstanceIdentifier="hse-us-east-db")["DBInstances"][0]
+        assert [g["VpcSecurityGroupId"] for g in before["VpcSecurityGroups"]] == [group]
         promotion = Database(clients, Platform.of([primary, replica]), ModelClock()).promote(primary, replica)
         assert promotion.detail.endswith(f"old primary hse-us-east-db fenced (only {default_id}, {vpc}'s default "
                                          "group, which admits nothing)")
