@@ -192,8 +192,8 @@ def test_many_tenants_in_concurrent_sessions_never_see_each_other(seeded) -> Non
 def test_applying_again_changes_nothing(seeded) -> None:
     with psycopg.connect(seeded["admin"]) as conn:
         assert apply(conn) == []
-        assert conn.execute("SELECT version, name FROM public.schema_migrations").fetchall() == \
-            [(1, "0001_tenant_isolation.sql")]
+        assert conn.execute("SELECT version, name FROM public.schema_migrations ORDER BY version").fetchall() == \
+            [(1, "0001_tenant_isolation.sql"), (2, "0002_region_is_any_stack.sql")]
 
 
 def test_an_edited_applied_migration_stops_the_run(seeded, tmp_path: Path) -> None:
@@ -215,3 +215,23 @@ def test_misnamed_or_repeated_migrations_are_refused(tmp_path: Path, files, mess
         (tmp_path / name).write_text("SELECT 1;")
     with pytest.raises(MigrationError, match=message.replace("<", ".").replace(">", ".")):
         discover(tmp_path)
+
+
+def test_a_tenant_may_be_homed_in_any_stack_and_only_a_stack_name(tenant_db) -> None:
+    import re
+
+    from infra.config.base import STACK_NAME
+
+    # The database's rule is the stack files' rule, character for character.
+    sql = (MIGRATIONS / "0002_region_is_any_stack.sql").read_text()
+    assert re.search(r"CHECK \(region ~ '([^']+)'\)", sql).group(1) == STACK_NAME.pattern
+    with psycopg.connect(tenant_db["admin"]) as conn:
+        for region in ("au", "us-east", "a" * 20):  # the README's fourth region; both ends of the length
+            tenant = uuid.uuid4()
+            conn.execute("INSERT INTO app.organizations (tenant_id, name, region) VALUES (%s, 'x', %s)",
+                         (tenant, region))
+            conn.execute("DELETE FROM app.organizations WHERE tenant_id = %s", (tenant,))
+        for region in ("US-East", "us_east", "a", "a" * 21, "us-east-", ""):
+            with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+                conn.execute("INSERT INTO app.organizations (tenant_id, name, region) VALUES (%s, 'x', %s)",
+                             (uuid.uuid4(), region))
