@@ -77,17 +77,22 @@ def read_replica(ctx: Context, stack: str):
     return db
 
 
+def password_sign_in(ctx: Context, stack: str, pods: Pods, hop: str) -> Hop:
+    """The app signs in with the replicated master secret's password, which an External
+    Secrets store of its namespace must deliver."""
+    store = secret_store_account(ctx, stack, pods.namespace)
+    if store:
+        return passed(hop, f"password of the replicated master secret, delivered by the store of {store}")
+    return blocked(hop, "no External Secrets store delivers the database password", stack)
+
+
 def direct_to_replica(ctx: Context, stack: str, pods: Pods, db, key: str, hop: str) -> list[Hop]:
     """The app → its region's read replica without a proxy: the endpoint in `key`, the
     network path, and the password the External Secrets store delivers."""
     hops = [_env(pods, key, str(db.get("address", "")), hop)]
     hops += ctx.network.connect(pods.endpoint, database_endpoint(ctx, db, f"{stack} database"), 5432,
                                 f"{stack} app → database")
-    store = secret_store_account(ctx, stack, pods.namespace)
-    hops.append(passed(f"{stack} app → database: sign-in",
-                       f"password of the replicated master secret, delivered by the store of {store}")
-                if store else blocked(f"{stack} app → database: sign-in",
-                                      "no External Secrets store delivers the database password", stack))
+    hops.append(password_sign_in(ctx, stack, pods, f"{stack} app → database: sign-in"))
     return hops
 
 
@@ -184,11 +189,7 @@ def write(ctx: Context, stack: str) -> list[Hop]:
                      f"{stack} app: write endpoint ({how})"))
     hops += ctx.network.connect(pods.endpoint, database_endpoint(ctx, writer, f"{owner} database"), 5432,
                                 f"{stack} app → {owner} writer")
-    store = secret_store_account(ctx, stack, pods.namespace)
-    hops.append(passed(f"{stack} app → {owner} writer: sign-in",
-                       f"password of the replicated master secret, delivered by the store of {store}")
-                if store else blocked(f"{stack} app → {owner} writer: sign-in",
-                                      "no External Secrets store delivers the database password", stack))
+    hops.append(password_sign_in(ctx, stack, pods, f"{stack} app → {owner} writer: sign-in"))
     return hops
 
 
