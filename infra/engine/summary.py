@@ -48,7 +48,8 @@ def regions(plan: StackPlan) -> dict[str, int]:
 
 
 def money(usd: float) -> str:
-    return f"${usd:,.0f}"
+    """Whole dollars; a charge under one dollar keeps its cents (never shown as $0)."""
+    return f"${usd:,.2f}" if 0 < abs(usd) < 1 else f"${usd:,.0f}"
 
 
 def computed_values(plan: StackPlan) -> set[str]:

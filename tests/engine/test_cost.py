@@ -96,3 +96,11 @@ def test_the_proxy_counts_the_instances_behind_it_even_when_recorded_before_them
     order = [r.type for r in us_east.managed() if r.type in ("aws:rds/proxy:Proxy", "aws:rds/clusterInstance:ClusterInstance")]
     assert order[0] == "aws:rds/proxy:Proxy"
     assert [usd for _, what, usd in estimate(us_east).items if what == "RDS Proxy"] == [43.8]  # 2 x 2 vCPU x 0.015 x 730
+
+
+@pytest.mark.parametrize("usd, shown", [(0, "$0"), (0.2, "$0.20"), (0.99, "$0.99"), (1, "$1"), (1.49, "$1"),
+                                        (2036.6, "$2,037")])
+def test_money_shows_whole_dollars_unless_that_would_hide_a_charge(usd, shown):
+    from infra.engine.summary import money
+
+    assert money(usd) == shown
