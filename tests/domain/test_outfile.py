@@ -54,3 +54,23 @@ def test_a_new_file_and_its_folder_are_made(tmp_path: Path) -> None:
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="it is a folder"):
         write_text(tmp_path, "x")
+
+
+def test_check_target_asks_for_write_and_search_on_the_nearest_existing_folder(tmp_path: Path, monkeypatch) -> None:
+    from infra.domain.outfile import check_target
+
+    asked = []
+    monkeypatch.setattr(os, "access", lambda path, mode: asked.append((Path(path), mode)) or not mode & os.W_OK)
+    with pytest.raises(OutputError, match=f"cannot write {tmp_path / 'new' / 'r.json'}: {tmp_path} is not writable"):
+        check_target(tmp_path / "new" / "r.json")
+    assert asked == [(tmp_path, os.W_OK | os.X_OK)]
+
+
+def test_check_target_lets_dash_through_even_where_nothing_may_be_written(tmp_path: Path, monkeypatch) -> None:
+    from infra.domain.outfile import check_target
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    check_target("-")  # standard output: no folder is involved
+    with pytest.raises(OutputError, match="is not writable"):
+        check_target("r.json")

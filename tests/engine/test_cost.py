@@ -104,3 +104,33 @@ def test_money_shows_whole_dollars_unless_that_would_hide_a_charge(usd, shown):
     from infra.engine.summary import money
 
     assert money(usd) == shown
+
+
+def _datastore_plans(member_replicas: int) -> list[StackPlan]:
+    """A primary stack with two replication groups, only the second the datastore's primary,
+    and a secondary whose member joins that datastore."""
+    primary = _plan("us-east-1",
+                    ("aws:elasticache/replicationGroup:ReplicationGroup",
+                     {"nodeType": "cache.r7g.xlarge", "numNodeGroups": 5, "replicasPerNodeGroup": 3}),
+                    ("aws:elasticache/replicationGroup:ReplicationGroup",
+                     {"nodeType": "cache.r7g.large", "numNodeGroups": 3, "replicasPerNodeGroup": 1}),
+                    ("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup",
+                     {"primaryReplicationGroupId": "id1"}))
+    primary.find("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup")[0].outputs = \
+        {"globalReplicationGroupId": "ldgnf-sessions"}
+    member = _plan("eu-west-1", ("aws:elasticache/replicationGroup:ReplicationGroup",
+                                 {"globalReplicationGroupId": "ldgnf-sessions",
+                                  "replicasPerNodeGroup": member_replicas}))
+    return [primary, member]
+
+
+def test_a_member_is_priced_by_the_datastores_primary_and_its_own_replicas():
+    from infra.engine.datastore import datastore_primary
+
+    primary, member = _datastore_plans(member_replicas=2)
+    assert datastore_primary("ldgnf-sessions", [member, primary]).name == "r1"
+    assert datastore_primary("other", [member, primary]) is None
+    assert datastore_primary("", [member, primary]) is None
+    # 3 shards of the primary's cache.r7g.large x (1 + the member's 2 replicas), +10 % in eu-west-1.
+    assert _items(member, peers=[primary, member]) == [
+        ("Redis 9 × cache.r7g.large (Global Datastore member)", round(9 * 0.219 * 730 * 1.10, 2))]
